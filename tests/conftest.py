@@ -1,0 +1,18 @@
+"""Shared fixtures: the MNIST folder used by tests (never downloaded)."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="session")
+def mnist_dir() -> Path:
+    """The IDX folder: $WANN_MNIST_DIR, else ../shared/data/mnist beside the repository."""
+    path = Path(os.environ.get("WANN_MNIST_DIR", REPO.parent / "shared" / "data" / "mnist"))
+    if not (path / "train-images-idx3-ubyte.gz").exists() and not (path / "train-images-idx3-ubyte").exists():
+        pytest.fail(f"MNIST IDX files not found in {path}; set WANN_MNIST_DIR")
+    return path
