@@ -1,0 +1,146 @@
+"""The ``wann`` command line: evolve, resume, show."""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import platform
+import sys
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from wann import activations, champion as champ
+from wann.config import load_config
+from wann.errors import UserError
+from wann.evaluation import make_evaluator
+from wann.genome import HIDDEN, GenomeError
+from wann.run import Interrupted, Run, format_row
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of the ``wann`` console script; returns the exit code."""
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except UserError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    except Interrupted as exc:
+        print(f"interrupted after generation {exc.generation}; checkpoint written. "
+              f"Continue with: wann resume {getattr(args, 'run_dir', None) or args.out_dir_used}", file=sys.stderr)
+        return 130
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="wann", description="Weight agnostic neural network search.")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    ev = sub.add_parser("evolve", help="start a search from a TOML config")
+    ev.add_argument("config", help="configs/<task>.toml")
+    ev.add_argument("--out", help="run folder (default: <run.out_dir>/<run.name>-<time>)")
+    ev.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                    help="override a config value (repeatable), e.g. --set search.pop_size=64")
+    _backend_flags(ev)
+    ev.add_argument("--quiet", action="store_true", help="no per-generation lines")
+    ev.set_defaults(func=cmd_evolve)
+
+    rs = sub.add_parser("resume", help="continue a run from its checkpoint, exactly")
+    rs.add_argument("run_dir")
+    rs.add_argument("--generations", type=int, help="new total number of generations")
+    _backend_flags(rs)
+    rs.add_argument("--quiet", action="store_true")
+    rs.set_defaults(func=cmd_resume)
+
+    sh = sub.add_parser("show", help="print the champion of a run folder or champion file")
+    sh.add_argument("path")
+    sh.set_defaults(func=cmd_show)
+    return p
+
+
+def _backend_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--backend", choices=["serial", "ray"], help="evaluation backend (default: config)")
+    p.add_argument("--workers", type=int, help="evaluation workers, 0 = all cores (default: config)")
+    p.add_argument("--address", help="Ray cluster address ('auto' or host:port); implies --backend ray")
+
+
+def _apply_backend_flags(args, overrides: list[str]) -> list[str]:
+    out = list(overrides)
+    if args.address:
+        out += ["evaluation.backend=ray", f"evaluation.address={args.address}"]
+    if args.backend:
+        out.append(f"evaluation.backend={args.backend}")
+    if args.workers is not None:
+        out.append(f"evaluation.workers={args.workers}")
+    return out
+
+
+def cmd_evolve(args) -> int:
+    overrides = _apply_backend_flags(args, args.set)
+    cfg = load_config(args.config, overrides)
+    stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
+    run_dir = Path(args.out) if args.out else Path(cfg.run.out_dir) / f"{cfg.run.name}-{stamp}"
+    args.out_dir_used = run_dir
+    meta = {"command": ["wann", *sys.argv[1:]], "config_file": str(args.config), "overrides": overrides,
+            "created": dt.datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
+            "numpy": np.__version__}
+    run = Run.create(cfg, run_dir, meta)
+    print(f"run folder: {run_dir}  (task {cfg.task.name}, pop {cfg.search.pop_size}, "
+          f"{cfg.run.generations} generations, backend {cfg.evaluation.backend})", flush=True)
+    return _drive(run, args, cfg.run.generations)
+
+
+def cmd_resume(args) -> int:
+    run = Run.resume(Path(args.run_dir), _apply_backend_flags(args, []))
+    total = args.generations or run.cfg.run.generations
+    if run.generation >= total:
+        print(f"{args.run_dir}: already at generation {run.generation} of {total}; "
+              "pass --generations N to run longer")
+        return 0
+    print(f"resuming {args.run_dir} at generation {run.generation} of {total}", flush=True)
+    return _drive(run, args, total)
+
+
+def _drive(run: Run, args, total: int) -> int:
+    e = run.cfg.evaluation
+    evaluator = make_evaluator(e.backend, run.task, run.cfg.search.weights, e.workers, e.address)
+    try:
+        report = None if args.quiet else (lambda row: print(format_row(row, total), flush=True))
+        run.run(evaluator, until=total, report=report)
+    finally:
+        evaluator.close()
+    c = run.champion
+    print(f"done: champion from generation {c.generation}, fitness {c.fitness:.2f} "
+          f"({c.genome.n_connections} connections); {run.dir / 'champion.json'}")
+    return 0
+
+
+def load_champion_path(path: str | Path) -> tuple[champ.Champion, dict]:
+    """A champion from a run folder or a champion file."""
+    path = Path(path)
+    if path.is_dir():
+        path = path / "champion.json"
+    return champ.load(path)
+
+
+def cmd_show(args) -> int:
+    try:
+        c, data = load_champion_path(args.path)
+    except GenomeError as exc:
+        raise UserError(f"{args.path}: {exc}") from None
+    g = c.genome
+    used = Counter(g.node_act[g.node_kind == HIDDEN].tolist())
+    print(f"champion of task {data['task'].get('name')} (generation {c.generation})")
+    print(f"  nodes: {g.node_id.size} ({g.n_inputs} inputs + bias, {g.n_hidden} hidden, {g.n_outputs} outputs)")
+    print(f"  connections: {g.n_connections} enabled ({g.conn_src.size} genes)")
+    print("  hidden activations: " + (", ".join(f"{activations.NAMES[a]} x{n}" for a, n in sorted(used.items()))
+                                      or "none"))
+    print(f"  score on {len(c.seeds)} re-evaluation seeds: mean {c.fitness:.2f}")
+    for w, s in zip(data["weights"], c.per_weight):
+        print(f"    w = {w:+5.2f}: {s:9.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

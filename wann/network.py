@@ -1,0 +1,145 @@
+"""Compile a Genome to flat arrays (a Net) and run it with numba kernels.
+
+A Net's nodes are renumbered: 0 is the bias, 1..n_in the inputs, then the
+hidden nodes in topological order, then the outputs. Incoming enabled edges
+are stored in CSR form (``indptr``, ``src``) with a multiplier per edge
+(``cw``). Under a shared weight w a node computes ``act(w * sum_k cw_k v_k)``:
+weight agnostic nets carry ``cw = 1`` (so the input is exactly ``w * sum``),
+tuned or pruned nets carry their own weights and are run with ``w = 1``.
+Hidden nodes that cannot reach an output are dropped (they cannot change it).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+
+from wann.activations import activate
+from wann.activations import apply as apply_act
+from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome
+
+
+@dataclass(frozen=True)
+class Net:
+    """A compiled network: small flat arrays, cheap to pickle and ship to workers."""
+
+    n_in: int
+    n_out: int
+    act: np.ndarray  # int64 [N] activation id per node
+    indptr: np.ndarray  # int64 [N+1]
+    src: np.ndarray  # int64 [E] source node of each incoming edge
+    cw: np.ndarray  # float64 [E] edge multiplier (1.0 for weight agnostic nets)
+    shared: bool  # True: weight agnostic, evaluate under shared weights
+
+    @property
+    def n_nodes(self) -> int:
+        return int(self.act.size)
+
+    @property
+    def first(self) -> int:
+        """Index of the first computed node (after bias and inputs)."""
+        return self.n_in + 1
+
+    def depth(self) -> np.ndarray:
+        """Longest path from a bias/input node, per node (inputs 0)."""
+        depth = np.zeros(self.n_nodes, dtype=np.int64)
+        for i in range(self.first, self.n_nodes):
+            srcs = self.src[self.indptr[i] : self.indptr[i + 1]]
+            depth[i] = 1 + (depth[srcs].max() if srcs.size else 0)
+        return depth
+
+
+def compile_genome(genome: Genome) -> Net:
+    """Turn a genome into a Net (only enabled connections, only nodes that matter)."""
+    kind = genome.node_kind
+    enabled = genome.conn_enabled
+    s_row = genome.index_of(genome.conn_src[enabled])
+    d_row = genome.index_of(genome.conn_dst[enabled])
+    weights = np.ones(s_row.size) if genome.conn_weight is None else genome.conn_weight[enabled]
+
+    # keep hidden nodes from which an output is reachable through enabled edges
+    useful = kind == OUTPUT
+    for i in genome.topological_order()[::-1].tolist():
+        if kind[i] == HIDDEN and np.any(useful[d_row[s_row == i]]):
+            useful[i] = True
+    topo = genome.topological_order()
+    hidden = [i for i in topo.tolist() if kind[i] == HIDDEN and useful[i]]
+    by_id = np.argsort(genome.node_id, kind="stable")
+    fixed = [i for i in by_id.tolist() if kind[i] == BIAS] + [i for i in by_id.tolist() if kind[i] == INPUT]
+    outputs = [i for i in by_id.tolist() if kind[i] == OUTPUT]
+    rows = np.asarray(fixed + hidden + outputs, dtype=np.int64)
+
+    new_index = np.full(genome.node_id.size, -1, dtype=np.int64)
+    new_index[rows] = np.arange(rows.size)
+    keep = new_index[s_row] >= 0  # drops edges out of useless hidden nodes
+    src, dst, cw = new_index[s_row[keep]], new_index[d_row[keep]], weights[keep]
+    order = np.lexsort((src, dst))
+    src, dst, cw = src[order], dst[order], cw[order]
+    indptr = np.zeros(rows.size + 1, dtype=np.int64)
+    np.cumsum(np.bincount(dst, minlength=rows.size), out=indptr[1:])
+    return Net(
+        n_in=genome.n_inputs,
+        n_out=genome.n_outputs,
+        act=genome.node_act[rows].astype(np.int64),
+        indptr=indptr,
+        src=src.astype(np.int64),
+        cw=np.ascontiguousarray(cw, dtype=np.float64),
+        shared=genome.conn_weight is None,
+    )
+
+
+@njit(cache=True, inline="always")
+def forward_values(vals, first, indptr, src, cw, act, w):
+    """In place: fill ``vals[first:]`` from the bias/inputs already in ``vals[:first]``."""
+    for i in range(first, act.size):
+        s = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            s += cw[k] * vals[src[k]]
+        vals[i] = activate(act[i], w * s)
+
+
+@njit(cache=True)
+def _forward_batch(x, first, indptr, src, cw, act, w, n_out):
+    n_samples = x.shape[0]
+    vals = np.empty(act.size)
+    out = np.empty((n_samples, n_out))
+    vals[0] = 1.0
+    for j in range(n_samples):
+        for i in range(1, first):
+            vals[i] = x[j, i - 1]
+        forward_values(vals, first, indptr, src, cw, act, w)
+        for o in range(n_out):
+            out[j, o] = vals[act.size - n_out + o]
+    return out
+
+
+def forward(net: Net, x: np.ndarray, w: float = 1.0) -> np.ndarray:
+    """Outputs [S, n_out] for inputs x [S, n_in] under shared weight w (numba)."""
+    x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float64)
+    if x.shape[1] != net.n_in:
+        raise ValueError(f"expected {net.n_in} inputs, got {x.shape[1]}")
+    return _forward_batch(x, net.first, net.indptr, net.src, net.cw, net.act, float(w), net.n_out)
+
+
+def forward_numpy(genome: Genome, x: np.ndarray, w: float) -> np.ndarray:
+    """Plain numpy per-node forward straight from the genome (the reference's style)."""
+    x = np.atleast_2d(np.asarray(x, dtype=np.float64))
+    vals: dict[int, np.ndarray] = {}
+    input_ids = np.sort(genome.node_id[genome.node_kind == INPUT]).tolist()
+    column = {nid: k for k, nid in enumerate(input_ids)}
+    for row in genome.topological_order().tolist():
+        nid, kind = int(genome.node_id[row]), int(genome.node_kind[row])
+        if kind == BIAS:
+            vals[nid] = np.ones(x.shape[0])
+        elif kind == INPUT:
+            vals[nid] = x[:, column[nid]]
+        else:
+            into = genome.conn_enabled & (genome.conn_dst == nid)
+            total = np.zeros(x.shape[0])
+            cws = np.ones(into.sum()) if genome.conn_weight is None else genome.conn_weight[into]
+            for s, c in zip(genome.conn_src[into].tolist(), cws.tolist()):
+                total = total + c * vals[s]
+            vals[nid] = apply_act(int(genome.node_act[row]), w * total)
+    outs = sorted(int(i) for i in genome.node_id[genome.node_kind == OUTPUT])
+    return np.stack([vals[o] for o in outs], axis=1)

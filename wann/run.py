@@ -1,0 +1,235 @@
+"""The run loop: generations, log, checkpoints, champion, Ctrl-C.
+
+A run folder holds ``config.toml`` (resolved), ``meta.json`` (command, overrides,
+versions), ``log.jsonl`` (one JSON object per generation), ``checkpoint.json``
+and ``champion.json``. The checkpoint (format ``wann.checkpoint/1``, JSON, no
+pickle) stores the next population, both random generators' states, the
+innovation counters, the generation and evaluation counters and the champion:
+``wann resume`` continues bit for bit as if the run had never stopped.
+"""
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import time
+import tomllib
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from wann import champion as champ
+from wann.config import Config, config_from_dict
+from wann.errors import UserError
+from wann.evaluation import Evaluator
+from wann.io import read_json, write_atomic, write_json
+from wann.network import compile_genome
+from wann.search import Search
+from wann.tasks import Task, make_task
+
+CHECKPOINT_FORMAT = "wann.checkpoint/1"
+SEED_RANGE = 2**31 - 2**16  # generation seeds; rollouts use seed, seed+1, ...
+TIME_KEYS = ("seconds", "elapsed")  # the only log fields that differ between identical runs
+
+
+@dataclass
+class Interrupted(Exception):
+    generation: int
+
+
+class Run:
+    """An evolution in a run folder."""
+
+    def __init__(self, cfg: Config, run_dir: Path, task: Task, search: Search,
+                 eval_rng: np.random.Generator, generation: int = 0, evaluations: int = 0,
+                 champion: champ.Champion | None = None, elapsed: float = 0.0) -> None:
+        self.cfg, self.dir, self.task, self.search = cfg, Path(run_dir), task, search
+        self.eval_rng = eval_rng
+        self.generation, self.evaluations, self.champion, self.elapsed = generation, evaluations, champion, elapsed
+        self.weights = np.asarray(cfg.search.weights, dtype=np.float64)
+        self._stop = False
+        self._interruptible = False
+
+    # ---- creation ----------------------------------------------------------
+    @classmethod
+    def create(cls, cfg: Config, run_dir: Path, meta: dict) -> Run:
+        """A fresh run in a new folder (refuses to overwrite a run)."""
+        run_dir = Path(run_dir)
+        if (run_dir / "checkpoint.json").exists() or (run_dir / "log.jsonl").exists():
+            raise UserError(f"{run_dir} already holds a run; continue it with `wann resume {run_dir}` "
+                            "or choose another --out")
+        run_dir.mkdir(parents=True, exist_ok=True)
+        write_atomic(run_dir / "config.toml", cfg.to_toml())
+        write_json(run_dir / "meta.json", meta)
+        (run_dir / "log.jsonl").write_text("")
+        task = make_task(cfg.task)
+        search_rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.run.seed).spawn(2))
+        search = Search(cfg.search, task.n_inputs, task.n_outputs, task.activations, search_rng)
+        return cls(cfg, run_dir, task, search, eval_rng)
+
+    @classmethod
+    def resume(cls, run_dir: Path, overrides: list[str] | None = None) -> Run:
+        """Reload a run folder from its checkpoint; the log is cut back to the checkpoint."""
+        run_dir = Path(run_dir)
+        if not (run_dir / "config.toml").exists():
+            raise UserError(f"{run_dir} is not a run folder (no config.toml); start one with `wann evolve CONFIG`")
+        cfg = config_from_dict(tomllib.loads((run_dir / "config.toml").read_text()), overrides or [],
+                               str(run_dir / "config.toml"))
+        ck = read_json(run_dir / "checkpoint.json", "checkpoint")
+        if ck.get("format") != CHECKPOINT_FORMAT:
+            raise UserError(f"{run_dir / 'checkpoint.json'}: unknown format {ck.get('format')!r}")
+        try:
+            task = make_task(cfg.task)
+            search = Search.from_state(cfg.search, task.activations, ck["search"])
+            eval_rng = np.random.default_rng()
+            eval_rng.bit_generator.state = ck["eval_rng"]
+            best = champ.Champion.from_dict(ck["champion"]) if ck["champion"] else None
+            run = cls(cfg, run_dir, task, search, eval_rng, int(ck["generation"]), int(ck["evaluations"]),
+                      best, float(ck["elapsed"]))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise UserError(f"{run_dir / 'checkpoint.json'} is corrupt: {exc}") from None
+        rows = read_log(run_dir)
+        write_atomic(run_dir / "log.jsonl", "".join(json.dumps(r) + "\n" for r in rows[: run.generation]))
+        return run
+
+    # ---- one generation ------------------------------------------------------
+    def step(self, evaluator: Evaluator) -> dict:
+        """Evaluate the population, update the champion, log, and breed the next generation."""
+        t0 = time.perf_counter()
+        rng_before = self.eval_rng.bit_generator.state
+        self._interruptible = True
+        try:
+            pop = self.search.ask()
+            seed = int(self.eval_rng.integers(SEED_RANGE))
+            scores = evaluator.evaluate([compile_genome(g) for g in pop], [seed] * len(pop))
+            per_weight = scores.mean(axis=2)
+            mean, best = per_weight.mean(axis=1), per_weight.max(axis=1)
+            new_champion = self._challenge(pop, mean, evaluator)
+        except KeyboardInterrupt:
+            self.eval_rng.bit_generator.state = rng_before  # nothing of this generation happened
+            raise
+        finally:
+            self._interruptible = False
+        if new_champion is not None:
+            self.champion = new_champion
+            champ.save(self.dir / "champion.json", new_champion, asdict(self.cfg.task), self.cfg.search.weights)
+        self.evaluations += len(pop)
+        i = int(np.argmax(mean))
+        conns = np.array([g.n_connections for g in pop])
+        self.search.tell(mean, best)
+        seconds = time.perf_counter() - t0
+        self.elapsed += seconds
+        row = {
+            "generation": self.generation,
+            "evaluations": self.evaluations,
+            "seconds": round(seconds, 4),
+            "elapsed": round(self.elapsed, 3),
+            "seed": seed,
+            "objective": self.search.last_objective,
+            "median_fitness": float(np.median(mean)),
+            "best_mean": float(mean[i]),
+            "best_max": float(best[i]),
+            "best_conns": int(conns[i]),
+            "best_nodes": int(pop[i].node_id.size),
+            "mean_conns": float(conns.mean()),
+            "champion_fitness": self.champion.fitness,
+            "champion_generation": self.champion.generation,
+        }
+        with open(self.dir / "log.jsonl", "a") as fh:
+            fh.write(json.dumps(row) + "\n")
+        self.generation += 1
+        return row
+
+    def _challenge(self, pop, mean, evaluator: Evaluator) -> champ.Champion | None:
+        """The reference's rule: the generation's best replaces the champion only if it
+        beats it on ``champion_reps`` fresh seeds too."""
+        i = int(np.argmax(mean))
+        if self.champion is not None and not mean[i] > self.champion.fitness:
+            return None
+        reps = self.cfg.run.champion_reps
+        seeds = [int(s) for s in self.eval_rng.integers(SEED_RANGE, size=reps)]
+        scores = evaluator.evaluate([compile_genome(pop[i])] * reps, seeds)
+        fitness, per_weight = champ.rescore(scores)
+        if self.champion is not None and not fitness > self.champion.fitness:
+            return None
+        return champ.Champion(pop[i].copy(), self.generation, fitness, per_weight, seeds)
+
+    # ---- checkpoint ------------------------------------------------------------
+    def checkpoint(self) -> None:
+        write_json(self.dir / "checkpoint.json", {
+            "format": CHECKPOINT_FORMAT,
+            "generation": self.generation,
+            "evaluations": self.evaluations,
+            "elapsed": self.elapsed,
+            "search": self.search.state(),
+            "eval_rng": self.eval_rng.bit_generator.state,
+            "champion": None if self.champion is None else self.champion.to_dict(
+                asdict(self.cfg.task), self.cfg.search.weights),
+        })
+
+    # ---- the loop ----------------------------------------------------------------
+    def run(self, evaluator: Evaluator, until: int | None = None,
+            report: Callable[[dict], None] | None = None) -> None:
+        """Run generations up to ``until`` (default: the config's), checkpointing as configured.
+
+        The first Ctrl-C finishes the current generation, a second one abandons it;
+        either way a checkpoint of the last complete generation is written and
+        ``Interrupted`` is raised.
+        """
+        until = self.cfg.run.generations if until is None else until
+        every = self.cfg.run.checkpoint_every
+        with self._sigint():
+            try:
+                while self.generation < until:
+                    row = self.step(evaluator)
+                    if report:
+                        report(row)
+                    if self._stop:
+                        raise KeyboardInterrupt
+                    if self.generation % every == 0 or self.generation == until:
+                        self.checkpoint()
+            except KeyboardInterrupt:
+                self.checkpoint()
+                raise Interrupted(self.generation) from None
+
+    @contextmanager
+    def _sigint(self):
+        def handler(signum, frame):
+            if self._stop and self._interruptible:
+                raise KeyboardInterrupt
+            self._stop = True
+            print("\nstopping after this generation (Ctrl-C again to stop now)", file=sys.stderr, flush=True)
+
+        try:
+            previous = signal.signal(signal.SIGINT, handler)
+        except ValueError:  # not the main thread: leave signals alone
+            yield
+            return
+        try:
+            yield
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+
+def read_log(run_dir: Path) -> list[dict]:
+    """The rows of ``log.jsonl`` (UserError if a line is corrupt)."""
+    path = Path(run_dir) / "log.jsonl"
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines(), 1) if path.exists() else []:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise UserError(f"{path}: line {n} is not valid JSON") from None
+    return rows
+
+
+def format_row(row: dict, total: int) -> str:
+    """One progress line per generation."""
+    return (f"gen {row['generation'] + 1:>5}/{total}  best {row['best_mean']:9.2f} "
+            f"(max {row['best_max']:9.2f}, {row['best_conns']:3d} conns)  median {row['median_fitness']:9.2f}  "
+            f"champion {row['champion_fitness']:9.2f}  {row['seconds']:6.2f}s")
+
+

@@ -1,0 +1,53 @@
+"""Task registry: name -> options dataclass and task factory.
+
+A task knows its inputs and outputs (with names for plots), its default set of
+hidden activations, and how to score a compiled Net: ``score(net, weights, seed)``
+returns an array [n_weights, n_rollouts] that depends only on (net, weights, seed).
+"""
+from __future__ import annotations
+
+import importlib
+from typing import Any, Protocol
+
+import numpy as np
+
+from wann.network import Net
+
+# name -> "module:OptionsClass:TaskClass" (imported lazily)
+_REGISTRY = {
+    "swingup": "wann.tasks.swingup:SwingUpOptions:SwingUpTask",
+}
+
+
+class Task(Protocol):
+    name: str
+    n_inputs: int
+    n_outputs: int
+    input_names: tuple[str, ...]
+    output_names: tuple[str, ...]
+    activations: tuple[int, ...]
+    n_rollouts: int
+
+    def score(self, net: Net, weights: np.ndarray, seed: int) -> np.ndarray: ...
+
+
+def names() -> list[str]:
+    return sorted(_REGISTRY)
+
+
+def _lookup(name: str) -> tuple[type, type]:
+    if name not in _REGISTRY:
+        raise KeyError(f"unknown task {name!r}; known tasks: {names()}")
+    module, opts, task = _REGISTRY[name].split(":")
+    mod = importlib.import_module(module)
+    return getattr(mod, opts), getattr(mod, task)
+
+
+def task_options_class(name: str) -> type:
+    """The options dataclass of task ``name`` (KeyError with the known names)."""
+    return _lookup(name)[0]
+
+
+def make_task(options: Any) -> Task:
+    """Build the task described by an options dataclass (its ``name`` field picks the task)."""
+    return _lookup(options.name)[1](options)
