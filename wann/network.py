@@ -72,9 +72,9 @@ def compile_genome(genome: Genome) -> Net:
 
     new_index = np.full(genome.node_id.size, -1, dtype=np.int64)
     new_index[rows] = np.arange(rows.size)
-    keep = new_index[s_row] >= 0  # drops edges out of useless hidden nodes
+    keep = (new_index[s_row] >= 0) & (new_index[d_row] >= 0)  # drops edges of useless hidden nodes
     src, dst, cw = new_index[s_row[keep]], new_index[d_row[keep]], weights[keep]
-    order = np.lexsort((src, dst))
+    order = np.argsort(dst, kind="stable")  # sums run in gene order, like the numpy forward
     src, dst, cw = src[order], dst[order], cw[order]
     indptr = np.zeros(rows.size + 1, dtype=np.int64)
     np.cumsum(np.bincount(dst, minlength=rows.size), out=indptr[1:])

@@ -24,10 +24,11 @@ class SwingUpOptions:
 
 @njit(cache=True)
 def rollout_returns(first, indptr, src, cw, act, weights, init_states, max_steps):
-    """Total reward [n_weights, n_rollouts]: one episode per (weight, initial state)."""
+    """Total reward and steps taken, each [n_weights, n_rollouts]: one episode per (weight, initial state)."""
     n_w, n_r = weights.size, init_states.shape[0]
     out_node = act.size - 1
     returns = np.zeros((n_w, n_r))
+    steps = np.zeros((n_w, n_r), dtype=np.int64)
     vals = np.empty(act.size)
     vals[0] = 1.0
     for wi in range(n_w):
@@ -35,7 +36,8 @@ def rollout_returns(first, indptr, src, cw, act, weights, init_states, max_steps
         for r in range(n_r):
             x, x_dot, theta, theta_dot = init_states[r, 0], init_states[r, 1], init_states[r, 2], init_states[r, 3]
             total = 0.0
-            for _ in range(max_steps):
+            t = 0
+            while t < max_steps:
                 vals[1] = x
                 vals[2] = x_dot
                 vals[3] = np.cos(theta)
@@ -44,10 +46,12 @@ def rollout_returns(first, indptr, src, cw, act, weights, init_states, max_steps
                 forward_values(vals, first, indptr, src, cw, act, w)
                 x, x_dot, theta, theta_dot, reward, out = env.step(x, x_dot, theta, theta_dot, vals[out_node])
                 total += reward
+                t += 1
                 if out:
                     break
             returns[wi, r] = total
-    return returns
+            steps[wi, r] = t
+    return returns, steps
 
 
 class SwingUpTask:
@@ -73,6 +77,10 @@ class SwingUpTask:
         return self._states
 
     def score(self, net: Net, weights: np.ndarray, seed: int) -> np.ndarray:
+        return self.rollouts(net, weights, seed)[0]
+
+    def rollouts(self, net: Net, weights: np.ndarray, seed: int) -> tuple[np.ndarray, np.ndarray]:
+        """(returns, steps), each [n_weights, n_rollouts]."""
         return rollout_returns(net.first, net.indptr, net.src, net.cw, net.act,
                                np.asarray(weights, dtype=np.float64), self.initial_states(seed),
                                self.options.max_steps)

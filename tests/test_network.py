@@ -1,0 +1,58 @@
+import numpy as np
+import pytest
+
+from tests.helpers import random_genome
+from wann.activations import ALL
+from wann.genome import HIDDEN
+from wann.network import compile_genome, forward, forward_numpy
+
+WEIGHTS = [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]
+
+
+@pytest.mark.parametrize("seed", range(25))
+def test_numba_forward_equals_numpy_per_node_forward(seed):
+    g = random_genome(seed, n_in=5, n_out=2, n_mutations=60)
+    net = compile_genome(g)
+    x = np.random.default_rng(seed).normal(0, 2, size=(64, 5))
+    for w in WEIGHTS:
+        np.testing.assert_allclose(forward(net, x, w), forward_numpy(g, x, w), rtol=0, atol=1e-12)
+
+
+def test_every_activation_is_exercised():
+    seen = set()
+    for seed in range(25):
+        g = random_genome(seed, n_in=5, n_out=2, n_mutations=60)
+        seen |= set(g.node_act[g.node_kind == HIDDEN].tolist())
+    assert seen == set(ALL)
+
+
+def test_per_connection_weights_all_equal_w_match_shared_weight():
+    g = random_genome(3, n_mutations=50)
+    x = np.random.default_rng(0).normal(size=(32, 5))
+    for w in WEIGHTS:
+        tuned = g.copy()
+        tuned.conn_weight = np.full(g.conn_src.size, w)
+        np.testing.assert_array_equal(forward(compile_genome(tuned), x, 1.0), forward(compile_genome(g), x, w))
+
+
+def test_hidden_node_that_reaches_no_output_is_dropped_without_changing_outputs():
+    g = random_genome(4, n_mutations=60)
+    hidden = g.node_id[g.node_kind == HIDDEN]
+    # cut every enabled edge out of one hidden node (a loaded genome may look like this)
+    victim = hidden[0]
+    g.conn_enabled[g.conn_src == victim] = False
+    net = compile_genome(g)
+    assert net.n_nodes < g.node_id.size
+    x = np.random.default_rng(1).normal(size=(16, 5))
+    np.testing.assert_allclose(forward(net, x, 1.5), forward_numpy(g, x, 1.5), rtol=0, atol=1e-12)
+
+
+def test_compiled_order_is_topological():
+    net = compile_genome(random_genome(7, n_mutations=80))
+    for i in range(net.first, net.n_nodes):
+        assert np.all(net.src[net.indptr[i] : net.indptr[i + 1]] < i)
+
+
+def test_wrong_input_width_is_an_error():
+    with pytest.raises(ValueError, match="expected 5 inputs"):
+        forward(compile_genome(random_genome(0)), np.zeros((2, 4)))

@@ -1,0 +1,92 @@
+import json
+
+import numpy as np
+import pytest
+
+from wann.config import config_from_dict
+from wann.evaluation import SerialEvaluator
+from wann.run import TIME_KEYS, Run, read_log
+
+SMALL = {
+    "run": {"generations": 8, "checkpoint_every": 2, "champion_reps": 3, "seed": 5},
+    "task": {"name": "swingup", "rollouts": 2, "max_steps": 300},
+    "search": {"pop_size": 16, "tournament_size": 3},
+}
+
+
+def run_to(path, until, overrides=(), resume=False):
+    if resume:
+        run = Run.resume(path)
+    else:
+        run = Run.create(config_from_dict(SMALL, list(overrides)), path, {})
+    ev = SerialEvaluator(run.task, run.cfg.search.weights)
+    run.run(ev, until=until)
+    return run
+
+
+def strip(rows):
+    return [{k: v for k, v in r.items() if k not in TIME_KEYS} for r in rows]
+
+
+def test_resume_is_bit_for_bit(tmp_path):
+    run_to(tmp_path / "a", 8)
+    run_to(tmp_path / "b", 4)
+    run_to(tmp_path / "b", 8, resume=True)
+    assert strip(read_log(tmp_path / "a")) == strip(read_log(tmp_path / "b"))
+    assert len(read_log(tmp_path / "b")) == 8
+    assert (tmp_path / "a" / "champion.json").read_text() == (tmp_path / "b" / "champion.json").read_text()
+    ca, cb = (json.loads((tmp_path / p / "checkpoint.json").read_text()) for p in "ab")
+    ca.pop("elapsed"), cb.pop("elapsed")
+    assert ca == cb
+
+
+def test_resume_cuts_log_lines_written_after_the_checkpoint(tmp_path):
+    run_to(tmp_path / "a", 8)
+    run_to(tmp_path / "b", 4)
+    # simulate a crash after generation 5 was logged but before its checkpoint
+    run = Run.resume(tmp_path / "b")
+    run.step(SerialEvaluator(run.task, run.cfg.search.weights))
+    assert len(read_log(tmp_path / "b")) == 5
+    run_to(tmp_path / "b", 8, resume=True)
+    assert strip(read_log(tmp_path / "a")) == strip(read_log(tmp_path / "b"))
+
+
+def test_same_seed_same_result_other_seed_differs(tmp_path):
+    run_to(tmp_path / "a", 4)
+    run_to(tmp_path / "b", 4)
+    run_to(tmp_path / "c", 4, ["run.seed=6"])
+    a, b, c = (strip(read_log(tmp_path / p)) for p in "abc")
+    assert a == b and a != c
+
+
+def test_log_rows_and_champion_rule(tmp_path):
+    run = run_to(tmp_path / "a", 8)
+    rows = read_log(tmp_path / "a")
+    assert [r["generation"] for r in rows] == list(range(8))
+    assert [r["evaluations"] for r in rows] == [16 * (i + 1) for i in range(8)]
+    for key in ("median_fitness", "best_mean", "best_max", "best_conns", "best_nodes", "mean_conns", "seconds"):
+        assert key in rows[0]
+    champ = json.loads((tmp_path / "a" / "champion.json").read_text())
+    assert champ["fitness"] == run.champion.fitness
+    # the champion's fitness only ever rises, and is the mean of its per-weight scores
+    fits = [r["champion_fitness"] for r in rows]
+    assert fits == sorted(fits)
+    assert np.mean(champ["per_weight"]) == pytest.approx(champ["fitness"])
+    assert len(champ["seeds"]) == 3
+
+
+def test_refuses_to_overwrite_a_run(tmp_path):
+    from wann.errors import UserError
+
+    run_to(tmp_path / "a", 2)
+    with pytest.raises(UserError, match="already holds a run"):
+        Run.create(config_from_dict(SMALL, []), tmp_path / "a", {})
+
+
+def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
+    from wann.errors import UserError
+
+    run_to(tmp_path / "a", 2)
+    (tmp_path / "a" / "checkpoint.json").write_text("{not json")
+    with pytest.raises(UserError, match="checkpoint.json is corrupt"):
+        Run.resume(tmp_path / "a")

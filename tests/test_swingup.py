@@ -1,0 +1,75 @@
+import gymnasium as gym
+import numpy as np
+import pytest
+
+import envs.swingup as env
+from tests.helpers import random_genome
+from wann.network import compile_genome, forward
+from wann.tasks.swingup import SwingUpOptions, SwingUpTask
+
+
+def gym_episode(net, w, seed, max_steps=env.T_LIMIT):
+    e = gym.make(env.ENV_ID).unwrapped
+    obs, _ = e.reset(seed=seed)
+    total, steps = 0.0, 0
+    while True:
+        action = forward(net, obs[None, :], w)[0]
+        obs, r, term, trunc, _ = e.step(action)
+        total += r
+        steps += 1
+        if term or trunc or steps >= max_steps:
+            return total, steps
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_compiled_rollout_equals_gymnasium_env_loop(seed):
+    net = compile_genome(random_genome(seed, n_mutations=30))
+    task = SwingUpTask(SwingUpOptions(rollouts=2))
+    weights = np.array([-2.0, -0.5, 1.0, 2.0])
+    returns, steps = task.rollouts(net, weights, seed)
+    for i, w in enumerate(weights):
+        for r in range(2):
+            total, n = gym_episode(net, w, seed + r)
+            assert n == steps[i, r]
+            assert returns[i, r] == pytest.approx(total, rel=1e-12, abs=1e-9)
+
+
+def test_constant_action_episode_runs_full_length_and_matches_reference_physics():
+    # a net whose output is the constant bias * w: pushes the cart one way until it leaves
+    from wann.genome import Genome
+
+    g = Genome.minimal(5, 1, 0.0, np.random.default_rng(0))
+    g.conn_enabled[0] = True  # bias -> output
+    net = compile_genome(g)
+    task = SwingUpTask(SwingUpOptions(rollouts=1))
+    _, steps = task.rollouts(net, np.array([0.0]), 5)
+    assert steps[0, 0] == env.T_LIMIT  # zero force: the cart never leaves, the episode is truncated
+    _, steps = task.rollouts(net, np.array([1.0]), 5)
+    assert steps[0, 0] < env.T_LIMIT  # full force: terminated when |x| > 2.4
+
+
+def test_reset_distribution_and_observation():
+    e = gym.make(env.ENV_ID).unwrapped
+    states = []
+    for s in range(300):
+        obs, _ = e.reset(seed=s)
+        np.testing.assert_array_equal(e.state, env.initial_state(s))
+        assert obs[2] == pytest.approx(np.cos(e.state[2])) and obs[3] == pytest.approx(np.sin(e.state[2]))
+        states.append(e.state)
+    states = np.array(states)
+    np.testing.assert_allclose(states.mean(axis=0), [0, 0, np.pi, 0], atol=0.04)
+    np.testing.assert_allclose(states.std(axis=0), 0.2, atol=0.03)
+
+
+def test_one_euler_step_by_hand():
+    x, xd, th, thd, a = 0.1, -0.2, 3.0, 0.5, 0.7
+    nx, nxd, nth, nthd, reward, out = env.step(x, xd, th, thd, a)
+    s, c, f = np.sin(th), np.cos(th), 7.0
+    xdd = (-2 * 0.3 * thd**2 * s + 3 * 0.5 * 9.82 * s * c + 4 * f - 4 * 0.1 * xd) / (4 * 1.0 - 3 * 0.5 * c**2)
+    tdd = (-3 * 0.3 * thd**2 * s * c + 6 * 1.0 * 9.82 * s + 6 * (f - 0.1 * xd) * c) / (4 * 0.6 * 1.0 - 3 * 0.3 * c**2)
+    assert (nx, nth) == pytest.approx((x + xd * 0.01, th + thd * 0.01))
+    assert (nxd, nthd) == pytest.approx((xd + xdd * 0.01, thd + tdd * 0.01))
+    assert reward == pytest.approx((np.cos(nth) + 1) / 2 * np.cos(nx / 2.4 * np.pi / 2))
+    assert not out
+    assert env.step(2.39, 5.0, 0.0, 0.0, 0.0)[5]  # crosses 2.4: out of bounds
+    assert env.step(0.0, 0.0, 0.0, 0.0, 5.0)[1] == env.step(0.0, 0.0, 0.0, 0.0, 1.0)[1]  # action clipped
