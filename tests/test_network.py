@@ -56,3 +56,15 @@ def test_compiled_order_is_topological():
 def test_wrong_input_width_is_an_error():
     with pytest.raises(ValueError, match="expected 5 inputs"):
         forward(compile_genome(random_genome(0)), np.zeros((2, 4)))
+
+
+def test_forward_rows_equals_forward_per_weight():
+    from wann.network import forward_rows
+
+    g = random_genome(11, n_in=5, n_out=2, n_mutations=50)
+    net = compile_genome(g)
+    x = np.random.default_rng(2).normal(size=(12, 5))
+    w = np.repeat(WEIGHTS, 2)
+    got = forward_rows(net, x, w)
+    for j in range(12):
+        np.testing.assert_array_equal(got[j], forward(net, x[j : j + 1], w[j])[0])

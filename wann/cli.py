@@ -18,6 +18,11 @@ from wann.genome import HIDDEN, GenomeError
 from wann.run import Interrupted, Run, format_row
 
 
+# Modules that add subcommands: each has ``register(subparsers)``, setting ``func`` on its parsers.
+COMMAND_MODULES: list[str] = [
+]
+
+
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``wann`` console script; returns the exit code."""
     parser = _parser()
@@ -56,6 +61,11 @@ def _parser() -> argparse.ArgumentParser:
     sh = sub.add_parser("show", help="print the champion of a run folder or champion file")
     sh.add_argument("path")
     sh.set_defaults(func=cmd_show)
+
+    import importlib
+
+    for name in COMMAND_MODULES:
+        importlib.import_module(name).register(sub)
     return p
 
 
