@@ -2,15 +2,16 @@
 
 Ids follow the reference code (``ann/applyAct``): 1 linear, 2 step, 3 sin(pi x),
 4 gaussian, 5 tanh, 6 sigmoid, 7 inverse, 8 abs, 9 relu, 10 cos(pi x).
-``activate`` is the scalar numba kernel used inside compiled loops;
+``activate`` is the scalar numba kernel used inside compiled loops (its
+transcendental functions come from ``wann.fastmath``, so loops vectorise);
 ``apply`` is the vectorised numpy reference used by tests and Python code.
 """
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from numba import njit
+
+from wann import fastmath
 
 NAMES: dict[int, str] = {
     1: "linear",
@@ -48,13 +49,13 @@ def activate(aid: int, x: float) -> float:
     if aid == 2:
         return 1.0 if x > 0.0 else 0.0
     if aid == 3:
-        return math.sin(math.pi * x)
+        return fastmath.sin_pi(x)
     if aid == 4:
-        return math.exp(-(x * x) / 2.0)
+        return fastmath.exp_neg(-(x * x) / 2.0)
     if aid == 5:
-        return math.tanh(x)
+        return fastmath.tanh(x)
     if aid == 6:
-        return (math.tanh(x / 2.0) + 1.0) / 2.0
+        return (fastmath.tanh(x / 2.0) + 1.0) / 2.0
     if aid == 7:
         return -x
     if aid == 8:
@@ -62,8 +63,8 @@ def activate(aid: int, x: float) -> float:
     if aid == 9:
         return x if x > 0.0 else 0.0
     if aid == 10:
-        return math.cos(math.pi * x)
-    return math.nan
+        return fastmath.cos_pi(x)
+    return np.nan
 
 
 def apply(aid: int, x: np.ndarray) -> np.ndarray:

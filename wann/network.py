@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
+from wann import fastmath
 from wann.activations import activate
 from wann.activations import apply as apply_act
 from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome
@@ -97,6 +98,63 @@ def forward_values(vals, first, indptr, src, cw, act, w):
         for k in range(indptr[i], indptr[i + 1]):
             s += cw[k] * vals[src[k]]
         vals[i] = activate(act[i], w * s)
+
+
+@njit(cache=True)
+def _activate_row(aid, row, w, n):
+    """row[l] = act(w[l] * row[l]) for l < n; the switch is outside the loop so each case vectorises."""
+    if aid == 1:
+        for j in range(n):
+            row[j] = w[j] * row[j]
+    elif aid == 2:
+        for j in range(n):
+            row[j] = 1.0 if w[j] * row[j] > 0.0 else 0.0
+    elif aid == 3:
+        for j in range(n):
+            row[j] = fastmath.sin_pi(w[j] * row[j])
+    elif aid == 4:
+        for j in range(n):
+            v = w[j] * row[j]
+            row[j] = fastmath.exp_neg(-(v * v) / 2.0)
+    elif aid == 5:
+        for j in range(n):
+            row[j] = fastmath.tanh(w[j] * row[j])
+    elif aid == 6:
+        for j in range(n):
+            row[j] = (fastmath.tanh(w[j] * row[j] / 2.0) + 1.0) / 2.0
+    elif aid == 7:
+        for j in range(n):
+            row[j] = -(w[j] * row[j])
+    elif aid == 8:
+        for j in range(n):
+            row[j] = abs(w[j] * row[j])
+    elif aid == 9:
+        for j in range(n):
+            v = w[j] * row[j]
+            row[j] = v if v > 0.0 else 0.0
+    else:
+        for j in range(n):
+            row[j] = fastmath.cos_pi(w[j] * row[j])
+
+
+@njit(cache=True)
+def forward_lanes(vals, first, indptr, src, cw, act, w, n):
+    """Lane-parallel forward: ``vals`` is [N, lanes]; fill rows ``first:`` for lanes < n.
+
+    Lane j runs under shared weight ``w[j]``. Each node is a contiguous row, so
+    edge sums and activations vectorise over lanes; results equal
+    ``forward_values`` lane by lane, bit for bit.
+    """
+    for i in range(first, act.size):
+        row = vals[i]
+        for j in range(n):
+            row[j] = 0.0
+        for k in range(indptr[i], indptr[i + 1]):
+            c = cw[k]
+            srow = vals[src[k]]
+            for j in range(n):
+                row[j] += c * srow[j]
+        _activate_row(act[i], row, w, n)
 
 
 @njit(cache=True)

@@ -8,7 +8,7 @@ from numba import njit
 
 from envs import swingup as env
 from wann.activations import ALL
-from wann.network import Net, forward_values
+from wann.network import Net, forward_lanes
 
 
 @dataclass
@@ -24,33 +24,52 @@ class SwingUpOptions:
 
 @njit(cache=True)
 def rollout_returns(first, indptr, src, cw, act, weights, init_states, max_steps):
-    """Total reward and steps taken, each [n_weights, n_rollouts]: one episode per (weight, initial state)."""
+    """Total reward and steps taken, each [n_weights, n_rollouts]: one episode per (weight, initial state).
+
+    All episodes advance together as lanes (network rows vectorise over lanes);
+    a finished episode's lane is filled by the last running one, so finished
+    episodes cost nothing.
+    """
     n_w, n_r = weights.size, init_states.shape[0]
+    n = n_w * n_r
     out_node = act.size - 1
+    vals = np.empty((act.size, n))
+    x, x_dot, theta, theta_dot = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
+    total, w, lane = np.zeros(n), np.empty(n), np.arange(n)
+    done = np.zeros(n, dtype=np.bool_)
+    for j in range(n):
+        w[j] = weights[j // n_r]
+        x[j], x_dot[j], theta[j], theta_dot[j] = init_states[j % n_r]
     returns = np.zeros((n_w, n_r))
     steps = np.zeros((n_w, n_r), dtype=np.int64)
-    vals = np.empty(act.size)
-    vals[0] = 1.0
-    for wi in range(n_w):
-        w = weights[wi]
-        for r in range(n_r):
-            x, x_dot, theta, theta_dot = init_states[r, 0], init_states[r, 1], init_states[r, 2], init_states[r, 3]
-            total = 0.0
-            t = 0
-            while t < max_steps:
-                vals[1] = x
-                vals[2] = x_dot
-                vals[3] = np.cos(theta)
-                vals[4] = np.sin(theta)
-                vals[5] = theta_dot
-                forward_values(vals, first, indptr, src, cw, act, w)
-                x, x_dot, theta, theta_dot, reward, out = env.step(x, x_dot, theta, theta_dot, vals[out_node])
-                total += reward
-                t += 1
-                if out:
-                    break
-            returns[wi, r] = total
-            steps[wi, r] = t
+    active, t = n, 0
+    while active > 0 and t < max_steps:
+        for j in range(active):
+            vals[0, j] = 1.0
+            vals[1, j] = x[j]
+            vals[2, j] = x_dot[j]
+            vals[3, j] = np.cos(theta[j])
+            vals[4, j] = np.sin(theta[j])
+            vals[5, j] = theta_dot[j]
+        forward_lanes(vals, first, indptr, src, cw, act, w, active)
+        for j in range(active):
+            x[j], x_dot[j], theta[j], theta_dot[j], reward, done[j] = env.step(
+                x[j], x_dot[j], theta[j], theta_dot[j], vals[out_node, j])
+            total[j] += reward
+        t += 1
+        j = 0
+        while j < active:
+            if done[j]:
+                returns[lane[j] // n_r, lane[j] % n_r] = total[j]
+                steps[lane[j] // n_r, lane[j] % n_r] = t
+                active -= 1
+                x[j], x_dot[j], theta[j], theta_dot[j] = x[active], x_dot[active], theta[active], theta_dot[active]
+                total[j], w[j], lane[j], done[j] = total[active], w[active], lane[active], done[active]
+            else:
+                j += 1
+    for j in range(active):
+        returns[lane[j] // n_r, lane[j] % n_r] = total[j]
+        steps[lane[j] // n_r, lane[j] % n_r] = t
     return returns, steps
 
 
