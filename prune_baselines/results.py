@@ -1,0 +1,202 @@
+"""The results folder: written while a run goes, resumable, and loadable later without prune_baselines' models.
+
+Layout of a results folder (everything plain: JSON, CSV, PNG, numpy .npz read with allow_pickle=False)::
+
+    config.json                  the experiment config (method, model, sizes, targets, epochs, ...), and
+                                 "provenance": command line, seeds, versions, start time
+    results.csv                  one row per point, columns RECORD_FIELDS (per_layer as "a/b/c")
+    results.json                 {"config": ..., "provenance": ..., "records": [...]} (same rows)
+    accuracy_vs_connections.png  test accuracy against remaining weights (log x), one line per variant
+    seed_<s>/init.npz            the initial parameters of seed s (IMP and random rewind to these)
+    seed_<s>/rewind.npz          the parameters at the rewind iteration, when it is > 0 (IMP)
+    seed_<s>/<variant>_level_<ii>.npz   one point: arrays weight_<l> [out, in] (already masked),
+                                 bias_<l> [out], mask_<l> (bool, same shape as weight_<l>), for layers
+                                 l = 0 (input side) .. L-1, and record_json (a 0-d string: the record)
+
+A record: method, variant ("ticket" for the method itself; "reinit" and "random_mask" for IMP's
+controls), seed, level (0 = dense trained), connections (surviving weights), connections_with_biases
+(plus one bias per live unit), per_layer, density, test_accuracy, epochs (spent on this point),
+cumulative_epochs (spent on the whole chain leading to it), iterations, wall_s, cumulative_wall_s, loss.
+
+``load_result(folder)`` gives config and records; ``load_network(folder, seed, variant, level)`` gives
+the masked weight matrices and biases of one point (default: the last level of the first seed).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import PruneError
+
+RECORD_FIELDS = ["method", "variant", "seed", "level", "connections", "connections_with_biases", "per_layer",
+                 "density", "test_accuracy", "epochs", "cumulative_epochs", "iterations", "wall_s",
+                 "cumulative_wall_s", "loss"]
+_POINT = re.compile(r"^(?P<variant>[a-z_]+)_level_(?P<level>\d+)\.npz$")
+
+
+def atomic_write_bytes(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        os.replace(tmp, path)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    atomic_write_bytes(path, text.encode())
+
+
+def save_npz(path: Path, arrays: dict[str, np.ndarray]) -> None:
+    buf = io.BytesIO()
+    np.savez(buf, **arrays)
+    atomic_write_bytes(path, buf.getvalue())
+
+
+def load_npz(path: Path) -> dict[str, np.ndarray]:
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return {k: z[k] for k in z.files}
+    except (OSError, ValueError) as exc:
+        raise PruneError(f"cannot read {path}: {exc}; delete it to recompute that point") from exc
+
+
+@dataclass
+class Point:
+    record: dict
+    weights: list[np.ndarray]
+    biases: list[np.ndarray]
+    masks: list[np.ndarray]
+
+
+def point_arrays(weights: list[np.ndarray], biases: list[np.ndarray], masks: list[np.ndarray],
+                 record: dict) -> dict[str, np.ndarray]:
+    arrays: dict[str, np.ndarray] = {"record_json": np.array(json.dumps(record))}
+    for l, (w, b, m) in enumerate(zip(weights, biases, masks)):
+        arrays[f"weight_{l}"] = np.asarray(w) * np.asarray(m)
+        arrays[f"bias_{l}"] = np.asarray(b)
+        arrays[f"mask_{l}"] = np.asarray(m, dtype=bool)
+    return arrays
+
+
+def read_point(path: Path) -> Point:
+    z = load_npz(path)
+    n = sum(1 for k in z if k.startswith("weight_"))
+    try:
+        return Point(json.loads(str(z["record_json"])), [z[f"weight_{l}"] for l in range(n)],
+                     [z[f"bias_{l}"] for l in range(n)], [z[f"mask_{l}"] for l in range(n)])
+    except KeyError as exc:
+        raise PruneError(f"{path} is not a prune_baselines point (missing {exc})") from exc
+
+
+def point_path(folder: Path, seed: int, variant: str, level: int) -> Path:
+    return Path(folder) / f"seed_{seed}" / f"{variant}_level_{level:02d}.npz"
+
+
+def write_tables(folder: Path, config: dict, provenance: dict, records: list[dict]) -> None:
+    records = sorted(records, key=lambda r: (r["seed"], r["variant"] != "ticket", r["variant"], r["level"]))
+    atomic_write_text(folder / "results.json",
+                      json.dumps({"config": config, "provenance": provenance, "records": records}, indent=1))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=RECORD_FIELDS, extrasaction="ignore")
+    w.writeheader()
+    for r in records:
+        row = dict(r)
+        row["per_layer"] = "/".join(str(c) for c in r["per_layer"])
+        w.writerow(row)
+    atomic_write_text(folder / "results.csv", buf.getvalue())
+
+
+@dataclass
+class Result:
+    folder: Path
+    config: dict
+    provenance: dict
+    records: list[dict]
+
+    def seeds(self) -> list[int]:
+        return sorted({r["seed"] for r in self.records})
+
+
+def load_result(folder) -> Result:
+    """Config, provenance and per-point records of a results folder (from the point files, so a run that
+    was stopped part-way loads too)."""
+    folder = Path(folder)
+    cfg_path = folder / "config.json"
+    if not cfg_path.exists():
+        raise PruneError(f"{folder} is not a prune_baselines results folder (no config.json)")
+    meta = json.loads(cfg_path.read_text())
+    records = []
+    for sd in sorted(folder.glob("seed_*")):
+        for p in sorted(sd.glob("*_level_*.npz")):
+            if _POINT.match(p.name):
+                z = load_npz(p)
+                records.append(json.loads(str(z["record_json"])))
+    records.sort(key=lambda r: (r["seed"], r["variant"] != "ticket", r["variant"], r["level"]))
+    return Result(folder, meta.get("config", {}), meta.get("provenance", {}), records)
+
+
+def load_network(folder, seed: int | None = None, variant: str = "ticket", level: int | None = None) -> Point:
+    """Masked weight matrices ([out, in], numpy), biases and masks of one point; by default the last level
+    (the sparsest network) of the first seed. ``Point.weights[l] @ a + Point.biases[l]`` then ReLU, except
+    after the last layer, is the network."""
+    res = load_result(folder)
+    recs = [r for r in res.records if r["variant"] == variant and (seed is None or r["seed"] == seed)]
+    if not recs:
+        raise PruneError(f"{folder} has no points for variant={variant!r} seed={seed}")
+    if seed is None:
+        seed = min(r["seed"] for r in recs)
+        recs = [r for r in recs if r["seed"] == seed]
+    if level is None:
+        level = max(r["level"] for r in recs)
+    path = point_path(Path(folder), seed, variant, level)
+    if not path.exists():
+        raise PruneError(f"no point {path.name} in {path.parent}")
+    return read_point(path)
+
+
+def plot(folder, result: Result | None = None) -> Path:
+    """accuracy_vs_connections.png: mean over seeds per (variant, connections), single seeds as dots."""
+    import matplotlib
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    res = result or load_result(folder)
+    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    method = res.config.get("method", "?")
+    for variant in sorted({r["variant"] for r in res.records}, key=lambda v: v != "ticket"):
+        rs = [r for r in res.records if r["variant"] == variant]
+        by_c: dict[int, list[float]] = {}
+        for r in rs:
+            by_c.setdefault(r["connections"], []).append(100 * r["test_accuracy"])
+        xs = sorted(by_c)
+        label = method if variant == "ticket" else f"{method} {variant}"
+        line, = ax.plot(xs, [np.mean(by_c[c]) for c in xs], marker="o" if len(xs) < 3 else None, label=label)
+        ax.scatter([r["connections"] for r in rs], [100 * r["test_accuracy"] for r in rs], s=8,
+                   color=line.get_color(), alpha=0.5)
+    ax.set_xscale("log")
+    ax.set_xlabel("remaining connections (weights)")
+    ax.set_ylabel("test accuracy (%)")
+    cfg = res.config
+    ax.set_title(f"{cfg.get('model')} on MNIST-{cfg.get('input')}: {method}")
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    path = Path(folder) / "accuracy_vs_connections.png"
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", dpi=120)
+    plt.close(fig)
+    atomic_write_bytes(path, buf.getvalue())
+    return path

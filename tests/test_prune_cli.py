@@ -1,0 +1,71 @@
+"""python -m prune_baselines: real MNIST (small subset), TOML configs, clean errors."""
+from __future__ import annotations
+
+import csv
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from prune_baselines.cli import main
+from prune_baselines.data import load_dataset
+from prune_baselines.results import load_network, load_result
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _run(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "prune_baselines", *map(str, args)], cwd=REPO,
+                          capture_output=True, text=True, timeout=300, env=env)
+
+
+@pytest.mark.parametrize("size", [784, 256])
+def test_mnist_data_path(mnist_dir, size):
+    d = load_dataset(mnist_dir, size, n_train=100, n_test=50)
+    assert d.x_train.shape == (100, size) and d.x_test.shape == (50, size)
+    assert 0.0 <= float(d.x_train.min()) and float(d.x_train.max()) <= 1.0 + 1e-6
+    assert d.n_classes == 10
+
+
+def test_cli_imp_on_mnist_subset(mnist_dir, tmp_path):
+    out = tmp_path / "imp"
+    r = _run("--method", "imp", "--model", "mlp", "--hidden", "64", "--input", "256", "--target-connections", "3000",
+             "--rate", "0.5", "--output-rate", "0.3", "--epochs", "2", "--n-train", "3000", "--n-test", "1000",
+             "--data-dir", mnist_dir, "--out", out, "--seeds", "1")
+    assert r.returncode == 0, r.stderr
+    assert "level 0" in r.stderr and "test acc" in r.stderr      # progress on stderr
+    rows = list(csv.DictReader((out / "results.csv").open()))
+    assert int(rows[0]["connections"]) == 256 * 64 + 64 * 10 and int(rows[-1]["connections"]) == 3000
+    assert float(rows[0]["test_accuracy"]) > 0.8
+    res = load_result(out)
+    assert res.provenance["command"].startswith("python -m prune_baselines --method imp")
+    assert res.config["input"] == 256
+    net = load_network(out)
+    assert sum(int(m.sum()) for m in net.masks) == 3000
+
+
+def test_toml_config_and_flag_override(tmp_path, capsys):
+    cfg = tmp_path / "c.toml"
+    cfg.write_text('method = "magnitude"\nmodel = "mlp"\nhidden = [16]\ninput = 12\n'
+                   'target_connections = [60, 100]\nseeds = [3]\nepochs = 1\nsynthetic = true\nn_train = 300\n')
+    assert main(["--config", str(cfg), "--out", str(tmp_path / "o"), "--epochs", "2", "--quiet"]) == 0
+    res = load_result(tmp_path / "o")
+    assert res.config["method"] == "magnitude" and res.config["epochs"] == 2 and res.seeds() == [3]
+    assert sorted(r["connections"] for r in res.records) == [60, 100, 12 * 16 + 16 * 4]  # synthetic: 4 classes
+    assert "results in" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("args,msg", [
+    (["--method", "lottery"], "invalid choice"),
+    (["--model", "mlp", "--synthetic", "--input", "10"], "needs hidden layer sizes"),
+    (["--data-dir", "/nonexistent/mnist", "--epochs", "1"], "nonexistent"),
+    (["--config", "/nonexistent.toml"], "not found"),
+    (["--synthetic", "--input", "10", "--model", "mlp", "--hidden", "4", "--target-connections", "999999"],
+     "exceeds"),
+])
+def test_errors_exit_nonzero_without_traceback(args, msg, tmp_path):
+    r = _run(*args, "--out", tmp_path / "o")
+    assert r.returncode != 0
+    assert msg in r.stderr
+    assert "Traceback" not in r.stderr
