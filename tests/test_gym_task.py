@@ -174,3 +174,14 @@ def test_short_cartpole_search_reaches_500_with_a_tiny_network(tmp_path):
     rows = read_log(tmp_path / "run")
     solved = [r for r in rows if r["best_max"] == 500.0]  # some shared weight balances for all 500 steps
     assert solved and min(r["best_conns"] for r in solved) <= 10
+
+
+def test_configs_load_with_the_paper_settings():
+    from wann.config import load_config
+
+    cfg = load_config("configs/biped.toml")
+    s = cfg.search
+    assert (s.pop_size, cfg.run.generations, cfg.task.rollouts, s.p_init, s.tournament_size) == (480, 2048, 4, 0.25, 16)
+    assert (cfg.task.env_id, cfg.task.reward, cfg.task.max_steps) == ("BipedalWalker-v3", "reference", 0)
+    assert load_config("configs/biped_laptop.toml").search.pop_size == 64
+    assert load_config("configs/cartpole.toml").task.env_id == "CartPole-v1"
