@@ -28,7 +28,7 @@ from .data import Dataset
 from .errors import PruneError
 from .masks import Masks
 from .models import MODELS, MLP, build_model, set_state
-from .results import (Point, atomic_write_text, load_npz, plot, point_arrays, point_path, read_point,
+from .results import (Point, atomic_write_text, load_npz, load_result, plot, point_arrays, point_path, read_point,
                       save_npz, write_tables)
 from .train import TrainConfig, TrainStats, evaluate, train
 
@@ -153,6 +153,9 @@ class Experiment:
                            "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
                            "machine": platform.machine(), "threads": torch.get_num_threads(),
                            "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
+        total = Masks.ones(self.new_model(cfg.seeds[0])).count()
+        if max(cfg.target_connections) > total:  # checked before anything is written
+            raise PruneError(f"target {max(cfg.target_connections)} exceeds the {total} weights of the dense model")
         self._prepare_folder()
 
     def _prepare_folder(self) -> None:
@@ -239,7 +242,7 @@ class Experiment:
         m = [t.numpy() for t in masks.tensors.values()]
         save_npz(point_path(self.out, seed, variant, level), point_arrays(w, b, m, rec))
         self.records.append(rec)
-        write_tables(self.out, self.cfg.identity(), self.provenance, self.records)
+        self.write_tables()
         self.log(f"[{self.cfg.method} seed {seed} {variant} level {level}] {rec['connections']} connections "
                  f"({rec['connections_with_biases']} with biases), test acc {100 * acc:.2f}%, "
                  f"{epochs:g} epochs, {wall:.1f}s")
@@ -267,6 +270,10 @@ class Experiment:
         rec = self.finish(seed, "ticket", 0, model, masks, stats)
         return model, masks, rec, init, rewind
 
+    def write_tables(self) -> None:
+        """results.csv / results.json from every point in the folder (earlier runs' seeds included)."""
+        write_tables(self.out, self.cfg.identity(), self.provenance, load_result(self.out).records)
+
     # the whole run -----------------------------------------------------------------------------
     def run(self) -> list[dict]:
         from . import imp, schedules
@@ -276,7 +283,7 @@ class Experiment:
             t0 = time.perf_counter()
             runner(self, seed)
             self.log(f"[{self.cfg.method} seed {seed}] done in {time.perf_counter() - t0:.1f}s")
-        write_tables(self.out, self.cfg.identity(), self.provenance, self.records)
+        self.write_tables()
         plot(self.out)
         return self.records
 

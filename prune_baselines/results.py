@@ -101,6 +101,15 @@ def read_point(path: Path) -> Point:
         raise PruneError(f"{path} is not a prune_baselines point (missing {exc})") from exc
 
 
+def read_record(path: Path) -> dict:
+    """Only the record of a point file (the arrays are not read)."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return json.loads(str(z["record_json"]))
+    except (OSError, ValueError, KeyError) as exc:
+        raise PruneError(f"cannot read the record of {path}: {exc}; delete it to recompute that point") from exc
+
+
 def point_path(folder: Path, seed: int, variant: str, level: int) -> Path:
     return Path(folder) / f"seed_{seed}" / f"{variant}_level_{level:02d}.npz"
 
@@ -142,8 +151,7 @@ def load_result(folder) -> Result:
     for sd in sorted(folder.glob("seed_*")):
         for p in sorted(sd.glob("*_level_*.npz")):
             if _POINT.match(p.name):
-                z = load_npz(p)
-                records.append(json.loads(str(z["record_json"])))
+                records.append(read_record(p))
     records.sort(key=lambda r: (r["seed"], r["variant"] != "ticket", r["variant"], r["level"]))
     return Result(folder, meta.get("config", {}), meta.get("provenance", {}), records)
 

@@ -28,13 +28,14 @@ def test_mnist_data_path(mnist_dir, size):
     assert d.n_classes == 10
 
 
-def test_cli_imp_on_mnist_subset(mnist_dir, tmp_path):
+def test_cli_imp_on_mnist_subset(mnist_dir, tmp_path, capsys):
     out = tmp_path / "imp"
-    r = _run("--method", "imp", "--model", "mlp", "--hidden", "64", "--input", "256", "--target-connections", "3000",
+    rc = main(["--method", "imp", "--model", "mlp", "--hidden", "64", "--input", "256", "--target-connections", "3000",
              "--rate", "0.5", "--output-rate", "0.3", "--epochs", "2", "--n-train", "3000", "--n-test", "1000",
-             "--data-dir", mnist_dir, "--out", out, "--seeds", "1")
-    assert r.returncode == 0, r.stderr
-    assert "level 0" in r.stderr and "test acc" in r.stderr      # progress on stderr
+             "--data-dir", str(mnist_dir), "--out", str(out), "--seeds", "1"])
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "level 0" in err and "test acc" in err      # progress on stderr
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert int(rows[0]["connections"]) == 256 * 64 + 64 * 10 and int(rows[-1]["connections"]) == 3000
     assert float(rows[0]["test_accuracy"]) > 0.8
@@ -57,15 +58,25 @@ def test_toml_config_and_flag_override(tmp_path, capsys):
 
 
 @pytest.mark.parametrize("args,msg", [
-    (["--method", "lottery"], "invalid choice"),
     (["--model", "mlp", "--synthetic", "--input", "10"], "needs hidden layer sizes"),
     (["--data-dir", "/nonexistent/mnist", "--epochs", "1"], "nonexistent"),
     (["--config", "/nonexistent.toml"], "not found"),
     (["--synthetic", "--input", "10", "--model", "mlp", "--hidden", "4", "--target-connections", "999999"],
      "exceeds"),
+    (["--synthetic", "--input", "10", "--model", "mlp", "--hidden", "4", "--controls", "reinit", "--method", "obd"],
+     "controls"),
 ])
-def test_errors_exit_nonzero_without_traceback(args, msg, tmp_path):
-    r = _run(*args, "--out", tmp_path / "o")
-    assert r.returncode != 0
-    assert msg in r.stderr
-    assert "Traceback" not in r.stderr
+def test_errors_return_nonzero_with_a_message(args, msg, tmp_path, capsys):
+    assert main([*args, "--out", str(tmp_path / "o")]) == 2
+    assert not (tmp_path / "o" / "config.json").exists()  # nothing written for a refused run
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and msg in err
+
+
+def test_cli_process_exits_nonzero_without_traceback(tmp_path):
+    for args, msg in [(["--method", "lottery"], "invalid choice"),
+                      (["--data-dir", "/nonexistent/mnist", "--epochs", "1"], "/nonexistent/mnist")]:
+        r = _run(*args, "--out", tmp_path / "o")
+        assert r.returncode != 0
+        assert msg in r.stderr
+        assert "Traceback" not in r.stderr

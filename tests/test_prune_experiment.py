@@ -145,3 +145,12 @@ def test_bad_names_raise_clear_errors():
         _cfg(model="resnet")
     with pytest.raises(PruneError, match="controls"):
         _cfg(method="obd", controls=("reinit",))
+
+
+def test_seeds_added_later_join_the_same_folder(tmp_path):
+    import csv
+    run_experiment(_cfg(target_connections=(400,), epochs=1, seeds=(0,)), DATA, tmp_path)
+    run_experiment(_cfg(target_connections=(400,), epochs=1, seeds=(1,)), DATA, tmp_path)
+    rows = list(csv.DictReader((tmp_path / "results.csv").open()))
+    assert {r["seed"] for r in rows} == {"0", "1"}
+    assert load_result(tmp_path).provenance["seeds"] == [0, 1]
