@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import platform
 import sys
 from collections import Counter
@@ -20,6 +21,7 @@ from wann.run import Interrupted, Run, format_row
 
 # Modules that add subcommands: each has ``register(subparsers)``, setting ``func`` on its parsers.
 COMMAND_MODULES: list[str] = [
+    "wann.analysis_cli",
 ]
 
 
@@ -48,6 +50,7 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                     help="override a config value (repeatable), e.g. --set search.pop_size=64")
     _backend_flags(ev)
+    ev.add_argument("--data-dir", help="dataset folder, sets task.data_dir (MNIST: the four IDX files)")
     ev.add_argument("--quiet", action="store_true", help="no per-generation lines")
     ev.set_defaults(func=cmd_evolve)
 
@@ -60,6 +63,7 @@ def _parser() -> argparse.ArgumentParser:
 
     sh = sub.add_parser("show", help="print the champion of a run folder or champion file")
     sh.add_argument("path")
+    sh.add_argument("--data-dir", help="MNIST folder for the test accuracy (default: the run's task.data_dir)")
     sh.set_defaults(func=cmd_show)
 
     import importlib
@@ -88,7 +92,11 @@ def _apply_backend_flags(args, overrides: list[str]) -> list[str]:
 
 def cmd_evolve(args) -> int:
     overrides = _apply_backend_flags(args, args.set)
+    if args.data_dir:
+        overrides.append(f"task.data_dir={json.dumps(str(Path(args.data_dir).expanduser().resolve()))}")
     cfg = load_config(args.config, overrides)
+    if hasattr(cfg.task, "check"):  # e.g. MNIST: the data folder exists, before the run folder is made
+        cfg.task.check()
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(args.out) if args.out else Path(cfg.run.out_dir) / f"{cfg.run.name}-{stamp}"
     args.out_dir_used = run_dir
@@ -149,6 +157,11 @@ def cmd_show(args) -> int:
     print(f"  score on {len(c.seeds)} re-evaluation seeds: mean {c.fitness:.2f}")
     for w, s in zip(data["weights"], c.per_weight):
         print(f"    w = {w:+5.2f}: {s:9.2f}")
+    if data["task"].get("name") == "mnist256":
+        from wann.tasks.mnist import accuracy_report
+
+        report = accuracy_report(g, data["weights"], args.data_dir or data["task"].get("data_dir", ""))
+        print("\n".join(report.lines()))
     return 0
 
 

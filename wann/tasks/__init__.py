@@ -16,6 +16,7 @@ from wann.network import Net
 # name -> "module:OptionsClass:TaskClass" (imported lazily)
 _REGISTRY = {
     "swingup": "wann.tasks.swingup:SwingUpOptions:SwingUpTask",
+    "mnist256": "wann.tasks.mnist:MnistOptions:MnistTask",
     "gym": "wann.tasks.gym:GymOptions:GymTask",
 }
 
