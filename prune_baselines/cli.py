@@ -50,6 +50,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--rewind-iteration", type=int, help="IMP: rewind to this iteration of dense training (default 0)")
     a("--controls", type=str, help=f"IMP controls, comma list of {', '.join(CONTROLS)}")
     a("--control-levels", choices=("last", "all"), help="levels at which controls run (default last)")
+    a("--oneshot-rewind", action="store_true", default=None,
+      help="magnitude: train the pruned mask from the initial weights instead of fine-tuning")
     a("--synflow-iterations", type=int, help="default 100")
     a("--obd-samples", type=int, help="samples for the OBD Hessian diagonal (default 10000)")
     a("--floor", dest="floor_per_output", type=int, help="keep at least this many weights per unit (default 0)")

@@ -64,6 +64,9 @@ class ExperimentConfig:
     rewind_iteration: int = 0
     controls: tuple[str, ...] = ()
     control_levels: str = "last"
+    oneshot_rewind: bool = False
+    """magnitude: train the pruned network from the initial weights (one-shot ticket) instead of
+    fine-tuning the trained dense weights."""
     synflow_iterations: int = 100
     obd_samples: int = 10000
     floor_per_output: int = 0
@@ -164,7 +167,10 @@ class Experiment:
             old = json.loads(path.read_text())
             old_id = old.get("config", {})
             new_id = self.cfg.identity()
-            diff = sorted(k for k in set(old_id) | set(new_id) if old_id.get(k) != new_id.get(k))
+            defaults = ExperimentConfig(method=self.cfg.method).identity()
+            # a setting added after the folder was written counts as its default
+            diff = sorted(k for k in set(old_id) | set(new_id)
+                          if old_id.get(k, defaults.get(k)) != new_id.get(k, defaults.get(k)))
             if diff:
                 raise PruneError(f"{self.out} holds a different experiment (differs in {', '.join(diff)}); "
                                  f"choose another --out folder")
@@ -237,7 +243,8 @@ class Experiment:
                "cumulative_epochs": epochs + (before["cumulative_epochs"] if before else 0.0),
                "iterations": stats.iterations if stats else 0, "wall_s": wall,
                "cumulative_wall_s": wall + (before["cumulative_wall_s"] if before else 0.0),
-               "loss": stats.last_loss if stats else float("nan")}
+               "loss": stats.last_loss if stats else float("nan"),
+               "cpu_s": (stats.cpu_s if stats else 0.0) + extra_wall}
         w, b = model_state_arrays(model)
         m = [t.numpy() for t in masks.tensors.values()]
         save_npz(point_path(self.out, seed, variant, level), point_arrays(w, b, m, rec))

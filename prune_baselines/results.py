@@ -16,7 +16,8 @@ Layout of a results folder (everything plain: JSON, CSV, PNG, numpy .npz read wi
 A record: method, variant ("ticket" for the method itself; "reinit" and "random_mask" for IMP's
 controls), seed, level (0 = dense trained), connections (surviving weights), connections_with_biases
 (plus one bias per live unit), per_layer, density, test_accuracy, epochs (spent on this point),
-cumulative_epochs (spent on the whole chain leading to it), iterations, wall_s, cumulative_wall_s, loss.
+cumulative_epochs (spent on the whole chain leading to it), iterations, wall_s, cumulative_wall_s, loss,
+cpu_s (process CPU time of this point; folders written before it was added lack it).
 
 ``load_result(folder)`` gives config and records; ``load_network(folder, seed, variant, level)`` gives
 the masked weight matrices and biases of one point (default: the last level of the first seed).
@@ -38,7 +39,7 @@ from .errors import PruneError
 
 RECORD_FIELDS = ["method", "variant", "seed", "level", "connections", "connections_with_biases", "per_layer",
                  "density", "test_accuracy", "epochs", "cumulative_epochs", "iterations", "wall_s",
-                 "cumulative_wall_s", "loss"]
+                 "cumulative_wall_s", "loss", "cpu_s"]
 _POINT = re.compile(r"^(?P<variant>[a-z_]+)_level_(?P<level>\d+)\.npz$")
 
 

@@ -89,9 +89,10 @@ def run_obd(exp: "Experiment", seed: int) -> None:
 
 
 def run_magnitude(exp: "Experiment", seed: int) -> None:
-    """Dense training, then for each target: prune once by |w| from the dense weights, fine-tune."""
+    """Dense training, then for each target: prune once by |w| of the dense weights, then fine-tune
+    (or, with ``oneshot_rewind``, train from the initial weights: a one-shot ticket)."""
     c = exp.cfg
-    model, dense_masks, dense_rec, _, _ = exp.dense(seed)
+    model, dense_masks, dense_rec, init, _ = exp.dense(seed)
     dense_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     rates = layer_rates_for(exp, dense_masks.names)
     for level, t in enumerate(sorted(set(c.target_connections), reverse=True), start=1):
@@ -101,6 +102,8 @@ def run_magnitude(exp: "Experiment", seed: int) -> None:
         t0 = time.perf_counter()
         counts = layer_allocation(dense_masks.sizes(), t, rates)
         masks = select(exp, magnitude_scores(model, dense_masks), dense_masks, counts)
+        if c.oneshot_rewind:
+            set_state(model, init)
         masks.apply_(model)
         wall = time.perf_counter() - t0
         stats = exp.train(model, masks, seed, "ticket", level, c.epochs)

@@ -47,6 +47,8 @@ class TrainStats:
     iterations: int
     wall_s: float
     last_loss: float
+    cpu_s: float = 0.0
+    """CPU time of this process spent training (meaningful on a shared machine, unlike wall time)."""
     snapshot: dict[str, torch.Tensor] | None = None
     """Parameters after ``snapshot_iteration`` iterations, when asked for (iteration 0 = before training)."""
 
@@ -81,7 +83,7 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
     weights = [w for _, w in model.prunable()]
     mult = masks.as_float(weights[0].dtype)
     snapshot = get_state(model) if snapshot_iteration == 0 else None
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     it = 0
     loss_val = float("nan")
     while it < total:
@@ -113,7 +115,8 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
     if snapshot_iteration is not None and snapshot is None:
         raise PruneError(f"rewind iteration {snapshot_iteration} is beyond the {total} training iterations")
     return TrainStats(epochs=total / per_epoch if per_epoch else 0.0, iterations=total,
-                      wall_s=time.perf_counter() - t0, last_loss=loss_val, snapshot=snapshot)
+                      wall_s=time.perf_counter() - t0, last_loss=loss_val, cpu_s=time.process_time() - c0,
+                      snapshot=snapshot)
 
 
 @torch.no_grad()

@@ -154,3 +154,23 @@ def test_seeds_added_later_join_the_same_folder(tmp_path):
     rows = list(csv.DictReader((tmp_path / "results.csv").open()))
     assert {r["seed"] for r in rows} == {"0", "1"}
     assert load_result(tmp_path).provenance["seeds"] == [0, 1]
+
+
+@pytest.mark.parametrize("rewind", [False, True])
+def test_magnitude_fine_tunes_or_rewinds(tmp_path, monkeypatch, rewind):
+    starts = []
+    real_train = exp_mod.Experiment.train
+
+    def spy(self, model, masks, seed, variant, level, epochs, snapshot_iteration=None):
+        starts.append((level, model.layers[0].weight.detach().clone(), masks))
+        return real_train(self, model, masks, seed, variant, level, epochs, snapshot_iteration)
+
+    monkeypatch.setattr(exp_mod.Experiment, "train", spy)
+    recs = run_experiment(_cfg(method="magnitude", target_connections=(200,), oneshot_rewind=rewind), DATA, tmp_path)
+    assert all(r["cpu_s"] > 0 for r in recs)
+    init = np.load(tmp_path / "seed_0" / "init.npz")["weight_0"]
+    dense = load_network(tmp_path, level=0).weights[0]
+    level, w, masks = starts[-1]
+    m = masks["layers.0.weight"].numpy()
+    np.testing.assert_array_equal(w.numpy()[m], (init if rewind else dense)[m])
+    assert np.count_nonzero(w.numpy()[~m]) == 0
