@@ -1,0 +1,303 @@
+"""The paper's evaluation protocol for a champion, on fresh seeds.
+
+A *trial* is one call of the task's score on one fresh seed with one rollout
+(swing-up: one 1000-step episode from the seed's initial state); the trial's
+value is that score. Columns, each over ``trials`` trials:
+
+- ``random weights``: every connection gets its own weight ~ U(-2, 2), drawn anew per trial;
+- ``random shared weight``: one w ~ U(-2, 2) per trial on every connection;
+- ``w = ...``: each weight of the champion's series, as a shared weight;
+- ``tuned shared weight``: the best weight of a sweep over a grid on [-2, 2], chosen on
+  separate *tuning* seeds, then scored on the test seeds (no selection on the test seeds);
+- ``tuned weights``: the champion's own per-connection weights (a ``wann tune`` output),
+  or those of a tuned file given beside it;
+- ``ensemble`` (classification only): the task's ensemble over the weight series.
+
+Per-trial random weights (individual or shared) run through the per-connection
+path (``Genome.conn_weight`` set, evaluated under weight 1): a shared draw w is
+the net with every connection carrying w, equal to running it under shared
+weight w up to float rounding.
+
+Tasks may provide (all optional, looked up by name):
+
+- ``metric_name: str`` and ``test_metric(net, weights) -> [n_weights]``: a held-out
+  test measure (e.g. MNIST accuracy). Then every column reports it instead of the
+  score: random columns per trial, fixed weights once; the sweep still picks the
+  tuned shared weight on the score over tuning seeds (training data).
+- ``test_ensemble(net, weights) -> float``: the ensemble over the weight series.
+
+All randomness comes from named streams of one ``--seed`` (``seed_streams``).
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from contextlib import ExitStack
+from dataclasses import dataclass, field
+from typing import Callable, Sequence
+
+import numpy as np
+
+from wann.errors import UserError
+from wann.evaluation import Evaluator
+from wann.export import constant_weights
+from wann.genome import Genome
+from wann.network import Net, compile_genome
+from wann.run import SEED_RANGE
+from wann.tasks import Task, task_options_class
+
+EVAL_FORMAT = "wann.eval/1"
+WEIGHT_RANGE = 2.0
+STREAMS = ("test", "tune", "shared", "individual", "train", "cma", "validation")
+
+MakeEvaluator = Callable[[Task, Sequence[float]], Evaluator]
+
+
+def seed_streams(seed: int) -> dict[str, np.random.Generator]:
+    """Independent generators, one per named use, all from ``seed`` (stable across versions of this list)."""
+    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
+    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children)}
+
+
+def draw_seeds(rng: np.random.Generator, n: int) -> np.ndarray:
+    return rng.integers(SEED_RANGE, size=n)
+
+
+# ---- tasks from champion files ----------------------------------------------------------
+def task_options(task_dict: dict, source: str, overrides: Sequence[str] = ()) -> object:
+    """The options dataclass of a champion's ``task`` entry, with ``key=value`` overrides (TOML values)."""
+    import tomllib
+
+    values = dict(task_dict)
+    for text in overrides:
+        key, sep, raw = text.partition("=")
+        if not sep:
+            raise UserError(f"--task {text!r}: expected key=value, e.g. --task max_steps=1000")
+        try:
+            values[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            values[key.strip()] = raw.strip()
+    try:
+        cls = task_options_class(values.get("name", ""))
+        return cls(**values)
+    except KeyError as exc:
+        raise UserError(f"{source}: task: {exc.args[0]}") from None
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{source}: task options {values}: {exc}") from None
+
+
+def with_rollouts(options, n: int):
+    """The same task with ``n`` rollouts per seed, where the task has a ``rollouts`` option (else unchanged)."""
+    if any(f.name == "rollouts" for f in dataclasses.fields(options)):
+        return dataclasses.replace(options, rollouts=n)
+    return options
+
+
+def trial_options(options):
+    """The same task with one rollout per seed: a trial."""
+    return with_rollouts(options, 1)
+
+
+def topology(genome: Genome) -> Genome:
+    """The weight agnostic genome (per-connection weights dropped)."""
+    g = genome.copy()
+    g.conn_weight = None
+    return g
+
+
+def with_weights(genome: Genome, weights: np.ndarray) -> Genome:
+    g = genome.copy()
+    g.conn_weight = np.asarray(weights, dtype=np.float64)
+    return g
+
+
+# ---- evaluators -----------------------------------------------------------------------
+class Evaluators:
+    """Evaluators by weight series, created on first use and all closed together.
+
+    Kept open until the end so a Ray backend connects once (later evaluators join it).
+    """
+
+    def __init__(self, make: MakeEvaluator, task: Task) -> None:
+        self.make, self.task = make, task
+        self._open: dict[tuple[float, ...], Evaluator] = {}
+        self._stack = ExitStack()
+
+    def __call__(self, weights: Sequence[float]) -> Evaluator:
+        key = tuple(float(w) for w in weights)
+        if key not in self._open:
+            ev = self.make(self.task, key)
+            self._stack.callback(ev.close)
+            self._open[key] = ev
+        return self._open[key]
+
+    def trial_scores(self, nets: Sequence[Net], seeds: Sequence[int], weights: Sequence[float] = (1.0,)) -> np.ndarray:
+        """Scores [len(nets), n_weights]: net i on seed i, averaged over the task's rollouts."""
+        return self(weights).evaluate(list(nets), [int(s) for s in seeds]).mean(axis=2)
+
+    def __enter__(self) -> Evaluators:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stack.close()
+
+
+# ---- the protocol ---------------------------------------------------------------------
+@dataclass
+class Column:
+    name: str
+    values: np.ndarray  # one per trial (a single value for deterministic test metrics)
+    seconds: float
+    weight: float | None = None
+
+    def summary(self) -> dict:
+        v = np.asarray(self.values, dtype=np.float64)
+        return {"name": self.name, "mean": float(v.mean()), "std": float(v.std()), "min": float(v.min()),
+                "max": float(v.max()), "n": int(v.size), "seconds": round(self.seconds, 3),
+                "weight": self.weight, "values": v.tolist()}
+
+
+@dataclass
+class Sweep:
+    grid: np.ndarray  # [G]
+    scores: np.ndarray  # [n_seeds, G] per tuning seed
+    seconds: float
+
+    @property
+    def mean(self) -> np.ndarray:
+        return self.scores.mean(axis=0)
+
+    @property
+    def best(self) -> float:
+        return float(self.grid[int(np.argmax(self.mean))])
+
+    def to_dict(self) -> dict:
+        return {"weights": self.grid.tolist(), "mean": self.mean.tolist(), "std": self.scores.std(axis=0).tolist(),
+                "best": self.best, "n_seeds": int(self.scores.shape[0]), "seconds": round(self.seconds, 3)}
+
+
+@dataclass
+class Report:
+    metric: str  # "score" or the task's metric name
+    trials: int
+    seed: int
+    series: list[float]
+    columns: list[Column]
+    sweep: Sweep
+    test_seeds: np.ndarray
+    tune_seeds: np.ndarray
+    extra: dict = field(default_factory=dict)
+
+    def column(self, name: str) -> Column:
+        return next(c for c in self.columns if c.name == name)
+
+    def to_dict(self) -> dict:
+        return {"format": EVAL_FORMAT, "metric": self.metric, "trials": self.trials, "seed": self.seed,
+                "trial": TRIAL_TEXT, "series": self.series,
+                "columns": [c.summary() for c in self.columns], "sweep": self.sweep.to_dict(),
+                "test_seeds": self.test_seeds.tolist(), "tune_seeds": self.tune_seeds.tolist(), **self.extra}
+
+    def table(self) -> str:
+        """The report as an aligned text table."""
+        rows = [("column", self.metric + " mean", "std", "min", "max", "n", "seconds")]
+        for c in self.columns:
+            s = c.summary()
+            name = c.name if c.weight is None or c.name.startswith("w =") else f"{c.name} (w = {c.weight:+.2f})"
+            rows.append((name, f"{s['mean']:.4g}", f"{s['std']:.3g}", f"{s['min']:.4g}", f"{s['max']:.4g}",
+                         str(s["n"]), f"{s['seconds']:.1f}"))
+        widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+        lines = ["  ".join(c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(r, widths)))
+                 for r in rows]
+        lines.insert(1, "  ".join("-" * w for w in widths))
+        return "\n".join(lines)
+
+
+TRIAL_TEXT = "one score call on one fresh seed with one rollout (control: one episode)"
+
+
+def shared_sweep(evs: Evaluators, genome: Genome, grid: np.ndarray, seeds: np.ndarray) -> Sweep:
+    """Scores of the weight agnostic genome under every grid weight, on every seed."""
+    t0 = time.perf_counter()
+    net = compile_genome(topology(genome))
+    scores = evs.trial_scores([net] * len(seeds), seeds, grid)
+    return Sweep(np.asarray(grid, dtype=np.float64), scores, time.perf_counter() - t0)
+
+
+def weight_grid(points: int) -> np.ndarray:
+    """``points`` evenly spaced shared weights on [-2, 2]."""
+    if points < 2:
+        raise UserError(f"--grid {points}: need at least 2 points")
+    return np.linspace(-WEIGHT_RANGE, WEIGHT_RANGE, points)
+
+
+def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make: MakeEvaluator,
+                      trials: int = 100, tune_trials: int = 100, grid_points: int = 41, seed: int = 0,
+                      tuned: Genome | None = None, progress: Callable[[str], None] | None = None) -> Report:
+    """Run the protocol (module docstring) on ``task`` (give it one rollout per seed: ``trial_options``).
+
+    ``tuned``: a genome with per-connection weights to score as ``tuned weights``;
+    by default the champion's own weights if it has them.
+    """
+    if trials < 1 or tune_trials < 1:
+        raise UserError("--trials and --tune-trials must be >= 1")
+    rng = seed_streams(seed)
+    test_seeds, tune_seeds = draw_seeds(rng["test"], trials), draw_seeds(rng["tune"], tune_trials)
+    n_genes = genome.conn_innov.size
+    shared = rng["shared"].uniform(-WEIGHT_RANGE, WEIGHT_RANGE, trials)
+    individual = rng["individual"].uniform(-WEIGHT_RANGE, WEIGHT_RANGE, (trials, n_genes))
+    if tuned is None and genome.conn_weight is not None:
+        tuned = genome
+    base = topology(genome)
+    net = compile_genome(base)
+    series = [float(w) for w in series]
+    metric = getattr(task, "test_metric", None)
+    say = progress or (lambda text: None)
+    columns: list[Column] = []
+
+    def timed(name: str, fn, weight: float | None = None) -> None:
+        t0 = time.perf_counter()
+        values = np.atleast_1d(np.asarray(fn(), dtype=np.float64))
+        columns.append(Column(name, values, time.perf_counter() - t0, weight))
+        say(f"{name}: {values.mean():.4g} +- {values.std():.3g} ({columns[-1].seconds:.1f} s)")
+
+    with Evaluators(make, task) as evs:
+        random_nets = [compile_genome(with_weights(base, individual[t])) for t in range(trials)]
+        shared_nets = [compile_genome(constant_weights(base, w)) for w in shared]
+        if metric is None:
+            timed("random weights", lambda: evs.trial_scores(random_nets, test_seeds)[:, 0])
+            timed("random shared weight", lambda: evs.trial_scores(shared_nets, test_seeds)[:, 0])
+            t0 = time.perf_counter()
+            per_weight = evs.trial_scores([net] * trials, test_seeds, series)
+            share = (time.perf_counter() - t0) / len(series)
+            for k, w in enumerate(series):
+                columns.append(Column(f"w = {w:+.2f}", per_weight[:, k], share, w))
+        else:
+            timed("random weights", lambda: [metric(n, np.ones(1))[0] for n in random_nets])
+            timed("random shared weight", lambda: metric(net, shared))
+            t0 = time.perf_counter()
+            per_weight = np.asarray(metric(net, np.asarray(series)), dtype=np.float64)
+            share = (time.perf_counter() - t0) / len(series)
+            for k, w in enumerate(series):
+                columns.append(Column(f"w = {w:+.2f}", per_weight[k : k + 1], share, w))
+        sweep = shared_sweep(evs, base, weight_grid(grid_points), tune_seeds)
+        say(f"sweep over {grid_points} shared weights on {tune_trials} tuning seeds: best w = {sweep.best:+.2f} "
+            f"({sweep.seconds:.1f} s)")
+        best = sweep.best
+        if metric is None:
+            timed("tuned shared weight", lambda: evs.trial_scores([net] * trials, test_seeds, [best])[:, 0], best)
+        else:
+            timed("tuned shared weight", lambda: metric(net, np.array([best])), best)
+        if tuned is not None:
+            if topology(tuned).to_dict()["connections"] != topology(genome).to_dict()["connections"]:
+                raise UserError("the tuned genome has a different topology from the champion; "
+                                "pass the tuned file of this champion (or evaluate it on its own)")
+            tuned_net = compile_genome(tuned)
+            if metric is None:
+                timed("tuned weights", lambda: evs.trial_scores([tuned_net] * trials, test_seeds)[:, 0])
+            else:
+                timed("tuned weights", lambda: metric(tuned_net, np.ones(1)))
+        ensemble = getattr(task, "test_ensemble", None)
+        if ensemble is not None:
+            timed("ensemble", lambda: ensemble(net, np.asarray(series)))
+    return Report(getattr(task, "metric_name", "score") if metric is not None else "score", trials, seed, series,
+                  columns, sweep, test_seeds, tune_seeds, {"random_shared_weights": shared.tolist()})

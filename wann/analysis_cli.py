@@ -1,0 +1,253 @@
+"""``wann plot | eval | tune | export``: look at, evaluate, tune and export a champion.
+
+Each takes a run folder (its ``champion.json``) or a champion file; outputs go
+beside it unless ``--out`` says otherwise.
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import time
+from pathlib import Path
+
+import numpy as np
+
+from wann import champion as champ
+from wann.errors import UserError
+from wann.evaluation import make_evaluator
+from wann.io import write_json
+
+
+def register(sub) -> None:
+    """Add the four subcommands to the ``wann`` parser."""
+    pl = sub.add_parser("plot", help="draw the champion's graph (PNG + SVG); --curves: the run's curves too")
+    pl.add_argument("path", help="run folder or champion file")
+    pl.add_argument("--curves", action="store_true", help="also plot fitness and size against generations")
+    pl.add_argument("--out", help="output folder (default: beside the champion)")
+    pl.set_defaults(func=cmd_plot)
+
+    ev = sub.add_parser("eval", help="the paper's protocol on fresh seeds: random, shared, tuned shared, tuned")
+    ev.add_argument("path", help="run folder or champion file")
+    ev.add_argument("--trials", type=int, default=100, help="test trials per column (default 100)")
+    ev.add_argument("--tune-trials", type=int, default=100, help="seeds of the shared-weight sweep (default 100)")
+    ev.add_argument("--grid", type=int, default=41, help="shared weights in the sweep over [-2, 2] (default 41)")
+    ev.add_argument("--tuned", help="a `wann tune` output of this champion: adds the 'tuned weights' column")
+    ev.add_argument("--out", help="report JSON (default: <champion>.eval.json); the sweep plot goes beside it")
+    ev.add_argument("--no-plot", action="store_true", help="skip the sweep plot")
+    _common(ev)
+    ev.set_defaults(func=cmd_eval)
+
+    tu = sub.add_parser("tune", help="train the connection weights (CMA-ES for control, Adam for classification)")
+    tu.add_argument("path", help="run folder or champion file")
+    tu.add_argument("--generations", type=int, default=300, help="CMA-ES generations (default 300)")
+    tu.add_argument("--popsize", type=int, default=0, help="CMA-ES population (default 4 + 3 ln n)")
+    tu.add_argument("--sigma", type=float, default=0.25, help="CMA-ES initial step size (default 0.25)")
+    tu.add_argument("--seeds-per-generation", type=int, default=8,
+                    help="training episodes per candidate and generation (default 8)")
+    tu.add_argument("--epochs", type=int, default=20, help="classification: passes over the training data")
+    tu.add_argument("--lr", type=float, default=0.01, help="classification: Adam learning rate")
+    tu.add_argument("--batch-size", type=int, default=256, help="classification: minibatch size")
+    tu.add_argument("--grid", type=int, default=41, help="shared weights in the start sweep (default 41)")
+    tu.add_argument("--tune-trials", type=int, default=100, help="seeds of the start sweep (default 100)")
+    tu.add_argument("--trials", type=int, default=100, help="fresh test trials for the report (default 100)")
+    tu.add_argument("--out", help="tuned champion file (default: <champion>.tuned.json)")
+    _common(tu)
+    tu.set_defaults(func=cmd_tune)
+
+    ex = sub.add_parser("export", help="write the champion as network JSON, torch (.pt2), ONNX or GraphML")
+    ex.add_argument("path", help="run folder or champion file")
+    ex.add_argument("--to", required=True, choices=["json", "torch", "onnx", "graphml"])
+    ex.add_argument("--weight", type=float,
+                    help="shared weight of a weight agnostic champion (default: its best weight of the series)")
+    ex.add_argument("--out", help="output file (default: beside the champion)")
+    ex.set_defaults(func=cmd_export)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--seed", type=int, default=0, help="seed of all test, tuning and training draws (default 0)")
+    p.add_argument("--task", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a task option of the champion (repeatable), e.g. --task max_steps=1000")
+    p.add_argument("--backend", choices=["serial", "ray"], default="serial", help="evaluation backend")
+    p.add_argument("--workers", type=int, default=0, help="Ray workers, 0 = all cores")
+    p.add_argument("--address", default="", help="Ray cluster address ('auto' or host:port); implies --backend ray")
+
+
+# ---- shared helpers ---------------------------------------------------------------------
+def _load(path: str) -> tuple[champ.Champion, dict, Path]:
+    from wann.cli import load_champion_path
+
+    p = Path(path)
+    file = p / "champion.json" if p.is_dir() else p
+    c, data = load_champion_path(p)
+    return c, data, file
+
+
+def _stem(file: Path, out_dir: str | None = None) -> Path:
+    """Output stem beside the champion: ``runs/x/champion.json`` -> ``runs/x/champion``."""
+    folder = Path(out_dir) if out_dir else file.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder / file.name.removesuffix(".json")
+
+
+def _trial_task(data: dict, file: Path, overrides):
+    from wann.analysis import task_options, trial_options
+    from wann.tasks import make_task
+
+    return make_task(trial_options(task_options(data["task"], str(file), overrides)))
+
+
+def _make(args):
+    backend = "ray" if args.address else args.backend
+    return lambda task, weights: make_evaluator(backend, task, weights, args.workers, args.address)
+
+
+def _say(text: str) -> None:
+    print(f"  {text}", flush=True)
+
+
+# ---- plot ---------------------------------------------------------------------------------
+def _names(data: dict, file: Path):
+    """(input names, output names, input shape) from the champion's task; generic names if it cannot be built."""
+    from wann.analysis import task_options
+    from wann.tasks import make_task
+
+    try:
+        task = make_task(task_options(data["task"], str(file)))
+    except UserError as exc:
+        print(f"note: task not available ({exc}); using generic input/output names")
+        return None, None, None
+    return task.input_names, task.output_names, getattr(task, "input_shape", None)
+
+
+def cmd_plot(args) -> int:
+    from wann.plots import draw_genome, plot_curves
+    from wann.run import read_log
+
+    c, data, file = _load(args.path)
+    stem = _stem(file, args.out)
+    ins, outs, shape = _names(data, file)
+    kind = "tuned" if c.genome.conn_weight is not None else "champion"
+    title = f"{data['task'].get('name')} {kind} (generation {c.generation})"
+    written = draw_genome(c.genome, stem, ins, outs, title, shape)
+    if args.curves:
+        rows = read_log(file.parent)
+        if not rows:
+            raise UserError(f"{file.parent / 'log.jsonl'} is missing or empty; --curves needs a run folder")
+        written += plot_curves(rows, stem.with_name("curves"), f"{file.parent.name}: {len(rows)} generations")
+    for p in written:
+        print(p)
+    return 0
+
+
+# ---- eval ----------------------------------------------------------------------------------
+def cmd_eval(args) -> int:
+    from wann.analysis import evaluate_champion
+
+    c, data, file = _load(args.path)
+    task = _trial_task(data, file, args.task)
+    tuned = None
+    if args.tuned:
+        tuned = champ.load(args.tuned)[0].genome
+        if tuned.conn_weight is None:
+            raise UserError(f"{args.tuned}: no connection weights; pass a `wann tune` output")
+    print(f"evaluating {file} ({c.genome.n_connections} connections) on task {data['task'].get('name')}: "
+          f"{args.trials} trials per column, seed {args.seed}", flush=True)
+    t0 = time.perf_counter()
+    report = evaluate_champion(c.genome, task, data["weights"], _make(args), args.trials, args.tune_trials,
+                               args.grid, args.seed, tuned, _say)
+    print()
+    print(report.table())
+    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + ".eval.json")
+    result = report.to_dict() | {"champion": str(file), "tuned_file": args.tuned, "task": data["task"],
+                                 "task_overrides": args.task, "connections": c.genome.n_connections,
+                                 "seconds": round(time.perf_counter() - t0, 3)}
+    write_json(out, result)
+    print(f"\nreport: {out}")
+    if not args.no_plot:
+        from wann.plots import plot_sweep
+
+        s = report.sweep
+        points = [(col.name, col.weight, float(col.values.mean()), float(col.values.std()))
+                  for col in report.columns if col.name.startswith("w =")] if report.metric == "score" else []
+        paths = plot_sweep(s.grid, s.mean, s.scores.std(axis=0), s.best, out.with_name(out.name.removesuffix(".json")
+                           .removesuffix(".eval") + ".sweep"), points, "score",
+                           f"{data['task'].get('name')}: {file.name} ({c.genome.n_connections} connections)")
+        print("sweep plot: " + ", ".join(str(p) for p in paths))
+    return 0
+
+
+# ---- tune -----------------------------------------------------------------------------------
+def cmd_tune(args) -> int:
+    from wann.analysis import Evaluators, draw_seeds, seed_streams, task_options, topology, with_rollouts
+    from wann.network import compile_genome
+    from wann.tasks import make_task
+    from wann.tune import TuneSettings, tune
+
+    c, data, file = _load(args.path)
+    task = _trial_task(data, file, args.task)
+    try:
+        settings = TuneSettings(args.generations, args.popsize, args.sigma, args.seeds_per_generation, args.epochs,
+                                args.batch_size, args.lr, args.grid, args.tune_trials)
+    except ValueError as exc:
+        raise UserError(f"wann tune: {exc}") from None
+    if args.trials < 1:
+        raise UserError("--trials must be >= 1")
+    print(f"tuning {file} ({c.genome.n_connections} connections) on task {data['task'].get('name')}, "
+          f"seed {args.seed}", flush=True)
+    make = _make(args)
+    train_task = make_task(with_rollouts(task_options(data["task"], str(file), args.task), args.seeds_per_generation))
+    result = tune(c.genome, task, make, settings, args.seed, _say, train_task)
+    # report on fresh test seeds (the `wann eval` test seeds of the same --seed), never seen in tuning
+    test_seeds = draw_seeds(seed_streams(args.seed)["test"], args.trials)
+    full_task = make_task(task_options(data["task"], str(file), args.task))
+    start = compile_genome(topology(c.genome))
+    with Evaluators(make, task) as evs:
+        start_scores = evs.trial_scores([start] * args.trials, test_seeds, [result.start_weight])[:, 0]
+        tuned_scores = evs.trial_scores([compile_genome(result.genome)] * args.trials, test_seeds)[:, 0]
+    with Evaluators(make, full_task) as evs:  # the champion-file fields, with the task's own rollouts
+        full = evs(np.ones(1)).evaluate([compile_genome(result.genome)] * args.trials, test_seeds.tolist())
+    fitness, per_weight = champ.rescore(full)
+    print(f"\ntest ({args.trials} fresh trials): best shared weight w = {result.start_weight:+.2f}: "
+          f"{start_scores.mean():.4g} +- {start_scores.std():.3g};  tuned weights: "
+          f"{tuned_scores.mean():.4g} +- {tuned_scores.std():.3g}  ({result.method}, {result.seconds:.1f} s)")
+    tuned = champ.Champion(result.genome, c.generation, fitness, per_weight, test_seeds.tolist())
+    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + ".tuned.json")
+    record = tuned.to_dict(data["task"], [1.0]) | {"tuned": result.to_dict() | {
+        "from": str(file), "seed": args.seed, "settings": dataclasses.asdict(settings), "task_overrides": args.task,
+        "test": {"trials": args.trials, "start": float(start_scores.mean()), "start_std": float(start_scores.std()),
+                 "tuned": float(tuned_scores.mean()), "tuned_std": float(tuned_scores.std())}}}
+    write_json(out, record)
+    print(f"tuned champion: {out}  (wann eval {file} --tuned {out})")
+    return 0
+
+
+# ---- export ---------------------------------------------------------------------------------
+def cmd_export(args) -> int:
+    from wann import export
+
+    c, data, file = _load(args.path)
+    g = c.genome
+    if g.conn_weight is not None:
+        if args.weight is not None:
+            raise UserError(f"{file} has its own connection weights; --weight applies to weight agnostic champions")
+        weight = 1.0
+    else:
+        weight = args.weight if args.weight is not None else float(data["weights"][int(np.argmax(c.per_weight))])
+    ins, outs, _ = _names(data, file)
+    ins = ins or [f"in{k}" for k in range(g.n_inputs)]
+    outs = outs or [f"out{k}" for k in range(g.n_outputs)]
+    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + export.SUFFIX[args.to])
+    net = export.compile_genome(g)
+    if args.to == "json":
+        write_json(out, export.network_to_dict(net, weight, ins, outs, data["task"]))
+    elif args.to == "graphml":
+        export.export_graphml(g, out, ins, outs)
+    else:
+        module = export.WannModule(net, weight)
+        if args.to == "torch":
+            export.export_torch(module, out)
+        else:
+            export.export_onnx(module, out, ins, outs)
+    shared = f" under shared weight {weight:+.2f}" if g.conn_weight is None and args.to != "graphml" else ""
+    print(f"{out}{shared}")
+    return 0

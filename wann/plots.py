@@ -1,0 +1,286 @@
+"""Figures: the champion's graph, the run's curves, the shared-weight sweep (PNG + SVG, matplotlib Agg).
+
+``genome_graph`` puts a genome in a networkx DiGraph with its layout: bias and
+inputs on the left, hidden nodes in columns by depth (longest path over enabled
+connections), outputs on the right; disabled connections are left out. Networks
+with many inputs (a task's ``input_shape``, or a square number above 32, e.g.
+MNIST's 16x16) get their inputs laid out as a pixel grid, shaded by how many
+connections leave each pixel.
+"""
+from __future__ import annotations
+
+import math
+import os
+from pathlib import Path
+from typing import Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import networkx as nx  # noqa: E402
+import numpy as np  # noqa: E402
+from matplotlib.lines import Line2D  # noqa: E402
+
+from wann.activations import NAMES  # noqa: E402
+from wann.genome import BIAS, HIDDEN, INPUT, KIND_NAMES, OUTPUT, Genome  # noqa: E402
+
+FORMATS = ("png", "svg")
+MARKERS = {1: "o", 2: "s", 3: "^", 4: "D", 5: "v", 6: "p", 7: "<", 8: "h", 9: ">", 10: "*"}
+COLORS = {a: plt.get_cmap("tab10")(k) for k, a in enumerate(sorted(NAMES))}
+IO_COLOR, BIAS_COLOR = "#d9d9d9", "#ffffff"
+GRID_MIN_INPUTS = 33
+MAX_ARROWS = 300  # more edges are drawn as plain lines
+
+
+# ---- the graph and its layout ----------------------------------------------------------
+def input_grid_shape(n_inputs: int, shape: Sequence[int] | None = None) -> tuple[int, int] | None:
+    """(rows, cols) of the pixel-grid layout, or None for a column of named inputs."""
+    if shape is not None:
+        return int(shape[0]), int(shape[1])
+    side = math.isqrt(n_inputs)
+    return (side, side) if n_inputs >= GRID_MIN_INPUTS and side * side == n_inputs else None
+
+
+def genome_graph(genome: Genome, input_names: Sequence[str] | None = None,
+                 output_names: Sequence[str] | None = None, grid: tuple[int, int] | None = None) -> nx.DiGraph:
+    """The genome's enabled graph with node attributes kind, activation, act_name, label, layer, live, pos.
+
+    ``live``: the node can reach an output. Edge attributes: innovation, and weight
+    for tuned genomes. ``grid`` lays the inputs out as an image (rows, cols).
+    """
+    g = nx.DiGraph()
+    ids = genome.node_id.tolist()
+    kinds = dict(zip(ids, genome.node_kind.tolist()))
+    acts = dict(zip(ids, genome.node_act.tolist()))
+    inputs = sorted(i for i in ids if kinds[i] == INPUT)
+    outputs = sorted(i for i in ids if kinds[i] == OUTPUT)
+    in_names = list(input_names) if input_names is not None else [f"in{k}" for k in range(len(inputs))]
+    out_names = list(output_names) if output_names is not None else [f"out{k}" for k in range(len(outputs))]
+    labels = {i: n for i, n in zip(inputs, in_names)} | {i: n for i, n in zip(outputs, out_names)}
+    on = np.flatnonzero(genome.conn_enabled)
+    touched = set(genome.conn_src[on].tolist()) | set(genome.conn_dst[on].tolist())
+    for i in ids:
+        if kinds[i] == HIDDEN and i not in touched:
+            continue
+        g.add_node(i, kind=KIND_NAMES[kinds[i]], activation=acts[i], act_name=NAMES[acts[i]],
+                   label=labels.get(i, "bias" if kinds[i] == BIAS else ""))
+    for k in on.tolist():
+        attrs = {"innovation": int(genome.conn_innov[k])}
+        if genome.conn_weight is not None:
+            attrs["weight"] = float(genome.conn_weight[k])
+        g.add_edge(int(genome.conn_src[k]), int(genome.conn_dst[k]), **attrs)
+    live = set(outputs).union(*(nx.ancestors(g, o) for o in outputs))
+    layer = {}
+    for n in nx.topological_sort(g):
+        kind = g.nodes[n]["kind"]
+        layer[n] = 0 if kind in ("bias", "input") else 1 + max((layer[p] for p in g.predecessors(n)), default=0)
+    last = 1 + max((layer[n] for n in g if g.nodes[n]["kind"] == "hidden"), default=0)
+    for n in g:
+        g.nodes[n]["layer"] = last if g.nodes[n]["kind"] == "output" else layer[n]
+        g.nodes[n]["live"] = n in live
+    _place(g, [0] + inputs, outputs, last, grid)
+    return g
+
+
+def _stack(desired: np.ndarray, gap: float, keep_order: bool = False) -> np.ndarray:
+    """Heights near ``desired`` (top to bottom), at least ``gap`` apart, centred on their mean."""
+    order = np.arange(desired.size) if keep_order else np.argsort(-desired, kind="stable")
+    y = np.empty(desired.size)
+    for k, i in enumerate(order.tolist()):
+        y[i] = desired[i] if k == 0 else min(desired[i], y[order[k - 1]] - gap)
+    return y + (desired.mean() - y.mean()) if desired.size else y
+
+
+def _place(g: nx.DiGraph, left: list[int], outputs: list[int], last: int, grid) -> None:
+    """Positions: named inputs one unit apart (or a pixel grid); every later column near the mean
+    height of its nodes' sources, nodes at least one unit apart; outputs keep their id order."""
+    pos: dict[int, tuple[float, float]] = {}
+    if grid is None:
+        pos.update({n: (0.0, (len(left) - 1) / 2.0 - k) for k, n in enumerate(left)})
+        step = 2.0
+    else:
+        rows, cols = grid
+        pos[left[0]] = (-(cols + 1) / 2.0 - 1.0, (rows - 1) / 2.0 + 1.5)  # the bias above the image
+        for k, n in enumerate(left[1:]):
+            r, c = divmod(k, cols)
+            pos[n] = (c - cols - 2.0, (rows - 1) / 2.0 - r)
+        step = max(rows, cols) / 2.0
+    for col in range(1, last + 1):
+        members = ([n for n in outputs if n in g] if col == last else
+                   [n for n in g if g.nodes[n]["layer"] == col and g.nodes[n]["kind"] == "hidden"])
+        desired = np.array([np.mean([pos[p][1] for p in g.predecessors(n)]) if g.in_degree(n) else 0.0
+                            for n in members])
+        if col == last and desired.size:
+            desired[:] = desired.mean()  # outputs evenly spaced, in id order
+        ys = _stack(desired, 1.0, keep_order=col == last)
+        pos.update({n: (col * step, float(y)) for n, y in zip(members, ys)})
+    for n, p in pos.items():
+        g.nodes[n]["pos"] = (float(p[0]), float(p[1]))
+
+
+# ---- drawing --------------------------------------------------------------------------
+def save_figure(fig, stem: str | Path, formats: Sequence[str] = FORMATS, dpi: int = 150) -> list[Path]:
+    """Write ``stem.png`` and ``stem.svg`` (each via a temp file and a rename); close the figure."""
+    stem = Path(stem)
+    paths = []
+    try:
+        for fmt in formats:
+            path = stem.with_name(f"{stem.name}.{fmt}")
+            tmp = path.with_name(f".{path.name}.tmp")
+            try:
+                with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (editable, searchable)
+                    fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
+                os.replace(tmp, path)
+            finally:
+                tmp.unlink(missing_ok=True)
+            paths.append(path)
+    finally:
+        plt.close(fig)
+    return paths
+
+
+def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | None = None,
+                output_names: Sequence[str] | None = None, title: str = "",
+                input_shape: Sequence[int] | None = None) -> list[Path]:
+    """Draw the genome (module docstring) to ``stem.png`` and ``stem.svg``; returns the paths."""
+    grid = input_grid_shape(genome.n_inputs, input_shape)
+    g = genome_graph(genome, input_names, output_names, grid)
+    pos = {n: d["pos"] for n, d in g.nodes(data=True)}
+    xs, ys = np.array([p[0] for p in pos.values()]), np.array([p[1] for p in pos.values()])
+    width = float(np.ptp(xs)) * (0.9 if grid is None else 0.35) + 4.0
+    height = float(np.ptp(ys)) * (0.42 if grid is None else 0.35) + 2.0
+    fig, ax = plt.subplots(figsize=(min(max(width, 6.0), 18.0), min(max(height, 3.5), 14.0)))
+    tuned = genome.conn_weight is not None
+    scale = max((abs(d["weight"]) for _, _, d in g.edges(data=True)), default=1.0) if tuned else 1.0
+    arrows = grid is None and g.number_of_edges() <= MAX_ARROWS  # else plain lines (fast for thousands)
+    groups_by_rad: dict[float, list] = {}
+    for u, v, d in g.edges(data=True):
+        span = g.nodes[v]["layer"] - g.nodes[u]["layer"]
+        rad = 0.0 if span <= 1 or not arrows else (0.12 if d["innovation"] % 2 else -0.12)
+        groups_by_rad.setdefault(rad, []).append((u, v, d))
+    for rad, edges in groups_by_rad.items():
+        if tuned:
+            colors = ["#2166ac" if d["weight"] >= 0 else "#b2182b" for _, _, d in edges]
+            widths = [0.5 + 2.5 * abs(d["weight"]) / max(scale, 1e-12) for _, _, d in edges]
+        else:
+            colors, widths = "#404040", 1.0
+        style = {"arrowstyle": "-|>", "arrowsize": 8, "node_size": 200, "connectionstyle": f"arc3,rad={rad}"}
+        drawn = nx.draw_networkx_edges(g, pos, ax=ax, edgelist=[(u, v) for u, v, _ in edges], edge_color=colors,
+                                       width=widths, alpha=0.55 if grid is None else 0.2, arrows=arrows,
+                                       **(style if arrows else {}))
+        for artist in drawn if isinstance(drawn, list) else [drawn]:
+            artist.set_zorder(1)
+    hidden_acts = sorted({d["activation"] for _, d in g.nodes(data=True) if d["kind"] == "hidden"})
+    groups: list[tuple[list[int], dict]] = []
+    inputs = [n for n, d in g.nodes(data=True) if d["kind"] == "input"]
+    if grid is None:
+        groups.append((inputs, {"node_color": IO_COLOR, "node_shape": "o", "node_size": 220}))
+    else:
+        _pixel_grid(ax, g, inputs, grid)
+    groups.append(([n for n, d in g.nodes(data=True) if d["kind"] == "bias"],
+                   {"node_color": BIAS_COLOR, "node_shape": "o", "node_size": 220}))
+    outs = [n for n, d in g.nodes(data=True) if d["kind"] == "output"]
+    groups.append((outs, {"node_color": IO_COLOR, "node_shape": "s", "node_size": 260}))
+    for a in hidden_acts:
+        for live in (True, False):
+            members = [n for n, d in g.nodes(data=True) if d["kind"] == "hidden" and d["activation"] == a
+                       and d["live"] == live]
+            groups.append((members, {"node_color": [COLORS[a]], "node_shape": MARKERS[a], "node_size": 200,
+                                     "alpha": 1.0 if live else 0.35}))
+    for members, style in groups:
+        if members:
+            nx.draw_networkx_nodes(g, pos, ax=ax, nodelist=members, edgecolors="black", linewidths=0.8, **style)
+    if grid is None:
+        for n in inputs + [n for n, d in g.nodes(data=True) if d["kind"] == "bias"]:
+            ax.annotate(g.nodes[n]["label"], pos[n], xytext=(-10, 0), textcoords="offset points",
+                        ha="right", va="center", fontsize=10)
+    else:
+        bias = next(n for n, d in g.nodes(data=True) if d["kind"] == "bias")
+        ax.annotate("bias", pos[bias], xytext=(-10, 0), textcoords="offset points", ha="right", va="center")
+    for n in outs:
+        ax.annotate(g.nodes[n]["label"], pos[n], xytext=(10, 0), textcoords="offset points", ha="left",
+                    va="center", fontsize=10)
+    handles = [Line2D([], [], marker=MARKERS[a], color="none", markerfacecolor=COLORS[a], markeredgecolor="black",
+                      markersize=9, label=NAMES[a]) for a in hidden_acts]
+    handles += [Line2D([], [], marker="o", color="none", markerfacecolor=IO_COLOR, markeredgecolor="black",
+                       markersize=9, label="input / bias"),
+                Line2D([], [], marker="s", color="none", markerfacecolor=IO_COLOR, markeredgecolor="black",
+                       markersize=9, label="output (linear)")]
+    if tuned:
+        handles += [Line2D([], [], color="#2166ac", label="weight > 0"), Line2D([], [], color="#b2182b", label="weight < 0")]
+    ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="activation")
+    n_hidden = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "hidden")
+    head = f"{title}: " if title else ""
+    ax.set_title(f"{head}{genome.n_connections} connections, {n_hidden} hidden nodes")
+    ax.margins(x=0.12, y=0.08)
+    ax.set_axis_off()
+    return save_figure(fig, stem)
+
+
+def _pixel_grid(ax, g: nx.DiGraph, inputs: list[int], grid: tuple[int, int]) -> None:
+    """Inputs as an image: each pixel shaded by its number of outgoing connections."""
+    rows, cols = grid
+    counts = np.zeros(rows * cols)
+    order = sorted(inputs)
+    for k, n in enumerate(order):
+        counts[k] = g.out_degree(n)
+    pts = np.array([g.nodes[n]["pos"] for n in order])
+    x0, x1, y0, y1 = pts[:, 0].min() - 0.5, pts[:, 0].max() + 0.5, pts[:, 1].min() - 0.5, pts[:, 1].max() + 0.5
+    image = ax.imshow(counts.reshape(rows, cols), cmap="Greys", extent=(x0, x1, y0, y1), origin="upper",
+                      interpolation="nearest", vmin=0, vmax=max(counts.max(), 1), zorder=2)
+    ax.set_aspect("equal")
+    bar = plt.colorbar(image, ax=ax, location="bottom", fraction=0.04, pad=0.02, shrink=0.35)
+    bar.set_label(f"connections per input pixel ({rows}x{cols})")
+
+
+def plot_curves(rows: list[dict], stem: str | Path, title: str = "") -> list[Path]:
+    """Fitness and complexity against generations (evaluations on the top axis)."""
+    gen = np.array([r["generation"] + 1 for r in rows], dtype=float)
+    evals = np.array([r["evaluations"] for r in rows], dtype=float)
+    col = {k: np.array([r[k] for r in rows], dtype=float) for k in
+           ("best_mean", "best_max", "median_fitness", "champion_fitness", "best_conns", "mean_conns", "best_nodes")}
+    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, height_ratios=(3, 2))
+    top.plot(gen, col["best_max"], color="tab:orange", lw=1.0, alpha=0.8, label="best: max over weights")
+    top.plot(gen, col["best_mean"], color="tab:blue", lw=1.2, label="best: mean over weights")
+    top.plot(gen, col["median_fitness"], color="tab:gray", lw=1.0, label="population median (mean)")
+    top.step(gen, col["champion_fitness"], where="post", color="black", lw=1.6, label="champion (re-evaluated)")
+    top.set_ylabel("fitness")
+    top.legend(loc="lower right", fontsize=9, frameon=False)
+    top.grid(alpha=0.3)
+    bottom.plot(gen, col["best_conns"], color="tab:blue", lw=1.0, label="best: connections")
+    bottom.plot(gen, col["mean_conns"], color="tab:gray", lw=1.0, label="population mean: connections")
+    bottom.plot(gen, col["best_nodes"], color="tab:green", lw=1.0, label="best: nodes")
+    bottom.set_xlabel("generation")
+    bottom.set_ylabel("count")
+    bottom.legend(loc="upper left", fontsize=9, frameon=False)
+    bottom.grid(alpha=0.3)
+    per_gen = evals[-1] / gen[-1]  # individuals evaluated per generation (constant population)
+    sec = top.secondary_xaxis("top", functions=(lambda g_: g_ * per_gen, lambda e_: e_ / per_gen))
+    sec.set_xlabel("evaluations (individuals)")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return save_figure(fig, stem)
+
+
+def plot_sweep(weights: np.ndarray, mean: np.ndarray, std: np.ndarray, best: float, stem: str | Path,
+               points: Sequence[tuple[str, float, float, float]] = (), ylabel: str = "score",
+               title: str = "") -> list[Path]:
+    """Score against shared weight: sweep mean +- std (tuning seeds), the chosen weight, and
+    ``points`` (label, weight, mean, std) such as the series on the test seeds."""
+    fig, ax = plt.subplots(figsize=(7, 4.2))
+    ax.fill_between(weights, mean - std, mean + std, color="tab:blue", alpha=0.18, lw=0)
+    ax.plot(weights, mean, color="tab:blue", lw=1.5, marker=".", label="sweep on tuning seeds (mean +- std)")
+    ax.axvline(best, color="black", ls="--", lw=1.0, label=f"tuned shared weight {best:+.2f}")
+    for k, (label, w, m, s) in enumerate(points):
+        ax.errorbar([w], [m], yerr=[s], fmt="o", color="tab:red", capsize=3, ms=5,
+                    label="series on test seeds" if k == 0 else None)
+    ax.set_xlabel("shared weight")
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=9, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.14), ncol=3)
+    if title:
+        ax.set_title(title)
+    fig.tight_layout()
+    return save_figure(fig, stem)

@@ -1,0 +1,155 @@
+"""Train the per-connection weights of a fixed topology, starting from its best shared weight.
+
+Start: the best weight of a shared-weight sweep on the tuning seeds (the same
+choice as ``wann eval``'s ``tuned shared weight`` for the same ``--seed``), put on
+every connection. Then:
+
+- control tasks: CMA-ES (the ``cma`` package, its normal draws from our own
+  Generator) on the vector of connection weights; every candidate of a generation
+  is scored on the same fresh training seeds (common random numbers) through the
+  evaluator (serial or Ray);
+- classification tasks (a task with ``training_data() -> (x [N, n_in], y [N])``):
+  Adam on the cross-entropy through the torch export (``wann.export.WannModule``).
+
+The result is the distribution mean (CMA-ES) or the last weights (Adam), unless
+the start scores better on separate validation seeds; test seeds are never seen.
+"""
+from __future__ import annotations
+
+import dataclasses
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import numpy as np
+
+from wann.analysis import Evaluators, MakeEvaluator, draw_seeds, seed_streams, shared_sweep, topology, weight_grid
+from wann.export import WannModule, with_edge_weights
+from wann.genome import Genome
+from wann.network import Net, compile_genome
+from wann.tasks import Task
+
+
+@dataclass
+class TuneSettings:
+    generations: int = 300  # CMA-ES generations (control)
+    popsize: int = 0  # CMA-ES population, 0 = cma's default 4 + 3 ln(n)
+    sigma: float = 0.25  # CMA-ES initial step size
+    seeds_per_generation: int = 8  # training episodes per candidate per generation (control)
+    epochs: int = 20  # passes over the training data (classification)
+    batch_size: int = 256
+    lr: float = 0.01
+    grid: int = 41  # shared-weight sweep points for the start
+    tune_trials: int = 100  # seeds of the start sweep
+    validation_trials: int = 50  # seeds that decide between start and result
+
+    def __post_init__(self) -> None:
+        if min(self.generations, self.seeds_per_generation, self.epochs, self.batch_size, self.tune_trials,
+               self.validation_trials) < 1 or self.popsize < 0 or self.sigma <= 0 or self.lr <= 0:
+            raise ValueError("tune settings must be positive (popsize may be 0 = default)")
+
+
+@dataclass
+class TuneResult:
+    genome: Genome  # the tuned genome (conn_weight set)
+    method: str  # "cma-es" or "adam"
+    start_weight: float
+    validation: dict  # {"start": score, "tuned": score, "kept": "tuned" | "start"}
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+
+    def to_dict(self) -> dict:
+        return {"method": self.method, "start_weight": self.start_weight, "validation": self.validation,
+                "seconds": round(self.seconds, 3), "history": self.history}
+
+
+def _with_cw(net: Net, cw: np.ndarray) -> Net:
+    return dataclasses.replace(net, cw=np.ascontiguousarray(cw, dtype=np.float64), shared=False)
+
+
+def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings | None = None, seed: int = 0,
+         progress: Callable[[str], None] | None = None, train_task: Task | None = None) -> TuneResult:
+    """Tune the connection weights of ``genome`` on ``task`` (give it one rollout per seed).
+
+    ``train_task``: the same task with more rollouts per seed (``analysis.with_rollouts``),
+    so that a candidate's training episodes run in one call; default ``task``.
+    """
+    settings = settings or TuneSettings()
+    say = progress or (lambda text: None)
+    rng = seed_streams(seed)
+    t0 = time.perf_counter()
+    with Evaluators(make, task) as evs, Evaluators(make, train_task or task) as train:
+        sweep = shared_sweep(evs, genome, weight_grid(settings.grid), draw_seeds(rng["tune"], settings.tune_trials))
+        start_w = sweep.best
+        base = compile_genome(topology(genome))
+        x0 = base.cw * start_w
+        say(f"start: best shared weight w = {start_w:+.2f} (sweep mean {sweep.mean.max():.4g}), "
+            f"{x0.size} connection weights")
+        if hasattr(task, "training_data"):
+            method, x, history = "adam", *_adam(base, x0, task, settings, rng["train"], say)
+        else:
+            method, x, history = "cma-es", *_cma(base, x0, train, settings, rng, say)
+        val_seeds = draw_seeds(rng["validation"], settings.validation_trials)
+        start_v, tuned_v = evs.trial_scores([_with_cw(base, x0), _with_cw(base, x)] * val_seeds.size,
+                                            np.repeat(val_seeds, 2))[:, 0].reshape(-1, 2).mean(axis=0)
+    kept = "tuned" if tuned_v >= start_v else "start"
+    final = x if kept == "tuned" else x0
+    say(f"validation on {val_seeds.size} seeds: start {start_v:.4g}, tuned {tuned_v:.4g} -> keep {kept}")
+    tuned_genome = with_edge_weights(topology(genome), final, start_w)
+    validation = {"start": float(start_v), "tuned": float(tuned_v), "kept": kept, "n_seeds": int(val_seeds.size)}
+    return TuneResult(tuned_genome, method, start_w, validation, history, time.perf_counter() - t0)
+
+
+def _cma(base: Net, x0: np.ndarray, evs: Evaluators, s: TuneSettings, rng: dict, say) -> tuple[np.ndarray, list]:
+    import cma
+
+    normal = rng["cma"]
+    opts = {"randn": lambda lam, n: normal.standard_normal((lam, n)), "seed": np.nan, "verbose": -9,
+            "tolflatfitness": s.generations + 1}
+    if s.popsize:
+        opts["popsize"] = s.popsize
+    es = cma.CMAEvolutionStrategy(x0, s.sigma, opts)
+    history = []
+    for gen in range(s.generations):
+        t0 = time.perf_counter()
+        cands = es.ask()
+        seeds = draw_seeds(rng["train"], -(-s.seeds_per_generation // evs.task.n_rollouts))  # same for all (CRN)
+        nets = [_with_cw(base, c) for c in cands for _ in seeds]
+        scores = evs.trial_scores(nets, np.tile(seeds, len(cands)))[:, 0].reshape(len(cands), seeds.size).mean(axis=1)
+        es.tell(cands, (-scores).tolist())
+        history.append({"generation": gen, "mean": float(scores.mean()), "best": float(scores.max()),
+                        "sigma": float(es.sigma), "seconds": round(time.perf_counter() - t0, 4)})
+        if gen % 20 == 0 or gen == s.generations - 1:
+            say(f"gen {gen + 1:4d}/{s.generations}  candidates mean {scores.mean():9.4g}  best {scores.max():9.4g}  "
+                f"sigma {es.sigma:.3g}")
+    return np.asarray(es.mean, dtype=np.float64), history
+
+
+def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Generator, say) -> tuple[np.ndarray, list]:
+    import torch
+
+    x, y = task.training_data()
+    x_t = torch.tensor(np.asarray(x, dtype=np.float64))
+    y_t = torch.tensor(np.asarray(y, dtype=np.int64))
+    module = WannModule(_with_cw(base, x0), 1.0)
+    w = module.weight
+    m1, m2, beta1, beta2, steps = torch.zeros_like(w), torch.zeros_like(w), 0.9, 0.999, 0
+    history = []
+    for epoch in range(s.epochs):
+        t0 = time.perf_counter()
+        order = torch.tensor(rng.permutation(y_t.shape[0]))
+        total = 0.0
+        for k in range(0, order.numel(), s.batch_size):
+            idx = order[k : k + s.batch_size]
+            loss = torch.nn.functional.cross_entropy(module(x_t[idx]), y_t[idx])
+            (grad,) = torch.autograd.grad(loss, w)
+            steps += 1
+            with torch.no_grad():  # Adam (Kingma & Ba), by hand: torch.optim would import torch._dynamo
+                m1.mul_(beta1).add_(grad, alpha=1 - beta1)
+                m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
+                step = s.lr * (m1 / (1 - beta1**steps)) / ((m2 / (1 - beta2**steps)).sqrt() + 1e-8)
+                w.sub_(step)
+            total += float(loss.detach()) * idx.numel()
+        history.append({"epoch": epoch, "loss": total / order.numel(), "seconds": round(time.perf_counter() - t0, 4)})
+        say(f"epoch {epoch + 1:3d}/{s.epochs}  training cross-entropy {history[-1]['loss']:.4f}")
+    return module.edge_weights(), history
