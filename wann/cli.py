@@ -122,7 +122,15 @@ def cmd_resume(args) -> int:
 
 def _drive(run: Run, args, total: int) -> int:
     e = run.cfg.evaluation
-    evaluator = make_evaluator(e.backend, run.task, run.cfg.search.weights, e.workers, e.address)
+    try:  # Ray may take seconds to start, or fail to: either way the run folder stays resumable
+        evaluator = make_evaluator(e.backend, run.task, run.cfg.search.weights, e.workers, e.address)
+    except KeyboardInterrupt:
+        run.checkpoint()
+        raise Interrupted(run.generation) from None
+    except UserError as exc:
+        run.checkpoint()
+        raise UserError(f"{exc}\nThe run folder is kept; once fixed, continue with `wann resume {run.dir}` "
+                        "(plus --backend/--workers/--address as needed)") from None
     try:
         report = None if args.quiet else (lambda row: print(format_row(row, total), flush=True))
         run.run(evaluator, until=total, report=report)

@@ -52,9 +52,9 @@ class SearchConfig:
 
 @dataclass
 class EvaluationConfig:
-    backend: str = "serial"
-    workers: int = 0
-    address: str = ""
+    backend: str = "ray"  # "serial": in-process, no start-up cost (small runs, tests)
+    workers: int = 0  # 0 = all local cores (or all the cluster's CPUs with an address)
+    address: str = ""  # "" = a private local Ray instance; "auto" or "host:port" = a running cluster
 
 
 @dataclass

@@ -1,0 +1,239 @@
+"""Ray evaluation: a pool of long-lived actors scoring batches of compiled Nets.
+
+Each actor holds the task (shipped once through the object store) and warms the
+numba kernels when it starts. A generation is cut into more batches than there are
+actors (strided over the population, so cheap and costly networks mix); each batch
+travels as a few flat arrays (``pack_nets``) with one seed per net, and batches are
+handed out dynamically as actors finish (``ray.wait``). A net's score depends only
+on (net, seed), so results equal the serial evaluator's bit for bit, whatever the
+batching or the number of workers. If an actor dies, its batches are resubmitted to
+a fresh actor and a warning is logged.
+
+Without an address a private local Ray instance is started and shut down by
+``close()``; with one (``"auto"`` or ``host:port``) the evaluator joins that
+cluster and, on ``close()``, removes only its own actors and disconnects.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import socket
+from collections import deque
+from typing import Sequence
+
+import numpy as np
+import ray
+from ray.exceptions import RayActorError
+
+from wann.errors import UserError
+from wann.evaluation import score_batch
+from wann.genome import Genome
+from wann.network import Net, compile_genome
+from wann.tasks import Task
+
+log = logging.getLogger(__name__)
+
+BATCHES_PER_WORKER = 4  # batches per actor and generation: dynamic balance vs. per-call overhead
+MIN_BATCH = 4  # nets per batch, at least (the champion check sends 20 nets)
+IN_FLIGHT = 2  # batches queued on each actor, so it never waits for the driver
+MAX_ATTEMPTS = 3  # a batch whose worker dies this often is an error, not bad luck
+OBJECT_STORE_BYTES = 128 * 2**20  # local object store, plus twice the task's own size
+CONNECT_TIMEOUT_S = 5.0
+HEAD_HINT = ("To use a cluster: `ray start --head` on one machine, `ray start --address HEAD_IP:6379` on the "
+             "others, then --address auto on the head machine or --address HEAD_IP:6379 anywhere (under Ray's "
+             "token authentication, the default, an explicit address also needs RAY_AUTH_MODE=token and the "
+             "head's token in ~/.ray/auth_token or RAY_AUTH_TOKEN). Without an address wann starts Ray locally.")
+
+Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
+
+
+def pack_nets(nets: Sequence[Net]) -> Packed:
+    """Concatenate nets into flat arrays: header int64 [B, 5] (n_in, n_out, nodes, edges, shared), act, indptr, src, cw."""
+    header = np.array([[n.n_in, n.n_out, n.act.size, n.src.size, int(n.shared)] for n in nets],
+                      dtype=np.int64).reshape(len(nets), 5)
+    return (header,
+            np.concatenate([n.act for n in nets]).astype(np.int64),
+            np.concatenate([n.indptr for n in nets]).astype(np.int64),
+            np.concatenate([n.src for n in nets]).astype(np.int64),
+            np.concatenate([n.cw for n in nets]).astype(np.float64))
+
+
+def unpack_nets(packed: Packed) -> list[Net]:
+    """The nets of ``pack_nets``, as writable contiguous copies (numba sees the same array types)."""
+    header, act, indptr, src, cw = packed
+    nets, a, p, e = [], 0, 0, 0
+    for n_in, n_out, n_nodes, n_edges, shared in header.tolist():
+        nets.append(Net(n_in, n_out, np.array(act[a : a + n_nodes]), np.array(indptr[p : p + n_nodes + 1]),
+                        np.array(src[e : e + n_edges]), np.array(cw[e : e + n_edges]), bool(shared)))
+        a, p, e = a + n_nodes, p + n_nodes + 1, e + n_edges
+    return nets
+
+
+class EvalWorker:
+    """The actor body: holds the task and scores packed batches."""
+
+    def __init__(self, task: Task, weights: np.ndarray) -> None:
+        self.task = task
+        self.weights = np.asarray(weights, dtype=np.float64)
+        warm = compile_genome(Genome.minimal(task.n_inputs, task.n_outputs, 1.0, np.random.default_rng(0)))
+        self.score(pack_nets([warm]), np.zeros(1, dtype=np.int64))  # load the compiled kernels now
+
+    def pid(self) -> int:
+        return os.getpid()
+
+    def score(self, packed: Packed, seeds: np.ndarray) -> np.ndarray:
+        return score_batch(self.task, self.weights, unpack_nets(packed), seeds.tolist())
+
+
+_RemoteWorker = ray.remote(num_cpus=1, max_restarts=0, max_task_retries=0)(EvalWorker)
+
+
+def _local_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # macOS
+        return os.cpu_count() or 1
+
+
+def _batches(n: int, n_workers: int) -> list[np.ndarray]:
+    """Index arrays covering range(n): about BATCHES_PER_WORKER per worker, strided, each >= MIN_BATCH nets."""
+    k = max(1, min(n_workers * BATCHES_PER_WORKER, n // MIN_BATCH))
+    return [np.arange(b, n, k) for b in range(k)]
+
+
+def _connect(address: str) -> None:
+    """Join an existing cluster; UserError (fast, without Ray's minutes of retries) when it is not there."""
+    if "://" not in address:
+        from ray._private.services import canonicalize_bootstrap_address
+
+        try:
+            target = canonicalize_bootstrap_address(address)  # "auto": RAY_ADDRESS or the last `ray start`
+        except (ConnectionError, ValueError) as exc:
+            raise UserError(f"Ray address {address!r}: no Ray cluster found ({exc}). {HEAD_HINT}") from None
+        host, _, port = target.rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=CONNECT_TIMEOUT_S).close()
+        except (OSError, ValueError) as exc:
+            raise UserError(f"Ray address {address!r}: cannot reach a Ray head node at {target} ({exc}). "
+                            f"{HEAD_HINT}") from None
+    try:
+        ray.init(address=address, logging_level=logging.WARNING)
+    except (ConnectionError, RuntimeError, ValueError) as exc:
+        raise UserError(f"Ray address {address!r}: cannot connect to the Ray cluster ({exc}). {HEAD_HINT}") from None
+
+
+class RayEvaluator:
+    """Evaluates on Ray actors; same interface and same scores as ``SerialEvaluator``.
+
+    ``workers`` = 0 means one actor per CPU (local cores, or the cluster's CPUs).
+    ``address`` = "" starts a private local Ray instance; "auto" or "host:port" joins
+    a running cluster. If Ray is already initialised in this process it is used as is.
+    ``retries`` counts batches resubmitted after a worker died.
+    """
+
+    def __init__(self, task: Task, weights: Sequence[float], workers: int = 0, address: str = "") -> None:
+        self.task = task
+        self.weights = np.asarray(weights, dtype=np.float64)
+        self.retries = 0
+        self._actors: list = []
+        self._owns_connection = False
+        try:
+            if not ray.is_initialized():
+                if address:
+                    _connect(address)
+                else:
+                    n_cpus = workers or _local_cores()
+                    task_bytes = len(ray.cloudpickle.dumps(task))
+                    try:
+                        ray.init(address="local", num_cpus=n_cpus, include_dashboard=False,
+                                 object_store_memory=OBJECT_STORE_BYTES + 2 * task_bytes,
+                                 logging_level=logging.WARNING)
+                    except (ConnectionError, RuntimeError, ValueError) as exc:
+                        raise UserError(f"could not start Ray locally ({exc}); "
+                                        "run with --backend serial to evaluate without Ray") from None
+                self._owns_connection = True
+            cpus = int(ray.cluster_resources().get("CPU", 0))
+            n = workers or cpus
+            if not 1 <= n <= cpus:
+                raise UserError(f"workers = {workers}: the Ray cluster has {cpus} CPUs; "
+                                f"use --workers between 1 and {cpus}, or 0 for all")
+            self._task_ref = ray.put(task)  # large read-only task data goes to the object store once
+            self._actors = [self._new_actor() for _ in range(n)]
+            try:
+                ray.get([a.pid.remote() for a in self._actors])
+            except RayActorError as exc:
+                raise UserError(f"the Ray workers could not start ({exc}); every node needs this Python "
+                                "environment with wann installed") from None
+        except BaseException:
+            self.close()
+            raise
+
+    @property
+    def workers(self) -> int:
+        return len(self._actors)
+
+    def _new_actor(self):
+        return _RemoteWorker.remote(self._task_ref, self.weights)
+
+    def pids(self) -> list[int]:
+        """Process ids of the current actors."""
+        return ray.get([a.pid.remote() for a in self._actors])
+
+    def evaluate(self, nets: Sequence[Net], seeds: Sequence[int]) -> np.ndarray:
+        """Scores [P, n_weights, n_rollouts] of nets[i] under seed seeds[i], in order."""
+        if len(nets) != len(seeds):
+            raise ValueError("one seed per net")
+        out = np.empty((len(nets), self.weights.size, self.task.n_rollouts))
+        if not nets:
+            return out
+        seeds = np.asarray(seeds, dtype=np.int64)
+        batches = _batches(len(nets), self.workers)
+        packed = [pack_nets([nets[i] for i in idx]) for idx in batches]
+        queue, attempts = deque(range(len(batches))), [0] * len(batches)
+        pending: dict = {}  # ObjectRef -> (batch, slot, actor)
+        load = [0] * self.workers
+        while queue or pending:
+            for slot in range(self.workers):
+                while queue and load[slot] < IN_FLIGHT:
+                    b = queue.popleft()
+                    actor = self._actors[slot]
+                    pending[actor.score.remote(packed[b], seeds[batches[b]])] = (b, slot, actor)
+                    load[slot] += 1
+            done, _ = ray.wait(list(pending), num_returns=1)
+            for ref in done:
+                b, slot, actor = pending.pop(ref)
+                load[slot] -= 1
+                try:
+                    out[batches[b]] = ray.get(ref)
+                except RayActorError as exc:
+                    attempts[b] += 1
+                    if attempts[b] >= MAX_ATTEMPTS:
+                        raise RuntimeError(f"a batch of {len(batches[b])} networks killed its Ray worker "
+                                           f"{attempts[b]} times; last error: {exc}") from exc
+                    if self._actors[slot] is actor:
+                        self._replace(slot, exc)
+                    queue.appendleft(b)
+                    self.retries += 1
+        return out
+
+    def _replace(self, slot: int, exc: Exception) -> None:
+        log.warning("Ray worker %d died mid-generation (%s); started a new one and resubmitted its batches",
+                    slot, type(exc).__name__)
+        ray.kill(self._actors[slot], no_restart=True)
+        self._actors[slot] = self._new_actor()
+
+    def close(self) -> None:
+        """Remove our actors; shut down the local instance or disconnect from the cluster (never stop it)."""
+        if ray.is_initialized():
+            for actor in self._actors:
+                ray.kill(actor, no_restart=True)
+            if self._owns_connection:
+                ray.shutdown()
+        self._actors = []
+        self._owns_connection = False
+
+    def __enter__(self) -> RayEvaluator:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
