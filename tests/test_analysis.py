@@ -5,12 +5,11 @@ import pytest
 
 from tests.helpers import random_genome
 from wann import champion as champ
-from wann.analysis import (draw_seeds, evaluate_champion, seed_streams, task_options, topology, trial_options,
-                           weight_grid, with_weights)
+from wann.analysis import (constant_weights, draw_seeds, edge_innovations, evaluate_champion, seed_streams,
+                           task_options, topology, trial_options, weight_grid, with_edge_weights, with_weights)
 from wann.cli import main
 from wann.errors import UserError
 from wann.evaluation import make_evaluator
-from wann.export import constant_weights
 from wann.network import compile_genome, forward
 from wann.tasks import make_task
 
@@ -148,3 +147,47 @@ def test_eval_cli_writes_json_and_sweep_plot(tmp_path, capsys):
         assert c["mean"] == pytest.approx(np.mean(c["values"])) and len(c["values"]) == 3
     assert "random shared weight" in out and (tmp_path / "champion.sweep.png").stat().st_size > 1000
     assert main(["eval", str(file), "--trials", "0"]) == 2
+
+
+def test_one_evaluator_open_at_a_time(small):
+    """A Ray evaluator holds the cluster's CPUs, so the protocol never opens a second one beside it."""
+    g, task = small
+    state = {"open": 0, "max": 0, "made": 0}
+
+    class Counted:
+        def __init__(self, inner):
+            self.inner = inner
+            state["open"] += 1
+            state["made"] += 1
+            state["max"] = max(state["max"], state["open"])
+
+        def evaluate(self, nets, seeds):
+            return self.inner.evaluate(nets, seeds)
+
+        def close(self):
+            state["open"] -= 1
+
+    tuned = with_weights(g, np.ones(g.conn_innov.size))
+    evaluate_champion(g, task, SERIES, lambda t, w: Counted(serial(t, w)), trials=2, tune_trials=2, grid_points=3,
+                      tuned=tuned)
+    assert state == {"open": 0, "max": 1, "made": 3}  # [1], the grid, the series + the tuned shared weight
+
+
+def test_edge_innovations_map_net_edges_back_to_genes():
+    g = random_genome(7, n_mutations=50)
+    net = compile_genome(g)
+    innov = edge_innovations(g)
+    assert innov.size == net.src.size and set(innov.tolist()) <= set(g.conn_innov[g.conn_enabled].tolist())
+    weights = np.arange(1.0, net.src.size + 1)
+    tuned = with_edge_weights(g, weights, default=0.25)
+    np.testing.assert_array_equal(compile_genome(tuned).cw, weights)
+    others = ~np.isin(g.conn_innov, innov)
+    assert np.all(tuned.conn_weight[others] == 0.25)
+
+
+def test_constant_weights_equal_the_shared_weight_up_to_rounding():
+    g = random_genome(11, n_mutations=40)
+    x = np.random.default_rng(0).uniform(-2, 2, (32, 5))
+    for w in (-2.0, -0.7, 1.3):
+        np.testing.assert_allclose(forward(compile_genome(constant_weights(g, w)), x, 1.0),
+                                   forward(compile_genome(g), x, w), rtol=1e-9, atol=1e-9)

@@ -8,8 +8,7 @@ import torch
 from tests.helpers import random_genome
 from wann import champion as champ
 from wann.cli import main
-from wann.export import (WannModule, constant_weights, edge_innovations, export_graphml, export_onnx, export_torch,
-                         network_from_dict, network_to_dict, with_edge_weights)
+from wann.export import WannModule, export_graphml, export_onnx, export_torch, network_from_dict, network_to_dict
 from wann.network import compile_genome, forward
 
 TASK = {"name": "swingup", "rollouts": 1, "max_steps": 100}
@@ -47,26 +46,6 @@ def test_module_weights_are_trainable_and_fold_the_shared_weight():
     assert m.weight.grad is not None and m.weight.grad.shape == (net.src.size,)
     assert np.allclose(m.edge_weights(), -1.5 * net.cw)
     assert [n for n, _ in m.named_parameters()] == ["weight"]  # the shared weight is a buffer
-
-
-def test_edge_innovations_map_net_edges_back_to_genes():
-    g = random_genome(7, n_mutations=50)
-    net = compile_genome(g)
-    innov = edge_innovations(g)
-    assert innov.size == net.src.size and set(innov.tolist()) <= set(g.conn_innov[g.conn_enabled].tolist())
-    weights = np.arange(1.0, net.src.size + 1)
-    tuned = with_edge_weights(g, weights, default=0.25)
-    np.testing.assert_array_equal(compile_genome(tuned).cw, weights)
-    others = ~np.isin(g.conn_innov, innov)
-    assert np.all(tuned.conn_weight[others] == 0.25)
-
-
-def test_constant_weights_equal_the_shared_weight_up_to_rounding():
-    g = random_genome(11, n_mutations=40)
-    x = np.random.default_rng(0).uniform(-2, 2, (32, 5))
-    for w in (-2.0, -0.7, 1.3):
-        np.testing.assert_allclose(forward(compile_genome(constant_weights(g, w)), x, 1.0),
-                                   forward(compile_genome(g), x, w), rtol=1e-9, atol=1e-9)
 
 
 def test_network_json_round_trip_is_exact():

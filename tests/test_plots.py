@@ -31,7 +31,7 @@ def svg_text(path) -> str:
 def run_dir(tmp_path_factory):
     """A real short swing-up run."""
     out = tmp_path_factory.mktemp("plots") / "run"
-    assert main(["evolve", str(REPO / "configs" / "quick.toml"), "--out", str(out), "--quiet",
+    assert main(["evolve", str(REPO / "configs" / "quick.toml"), "--out", str(out), "--quiet", "--backend", "serial",
                  "--set", "run.generations=8", "--set", "search.pop_size=16", "--set", "task.max_steps=150",
                  "--set", "run.champion_reps=2"]) == 0
     return out

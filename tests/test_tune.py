@@ -33,9 +33,9 @@ def test_tune_improves_a_small_champion_over_its_best_shared_weight():
     res = tune(g, task, serial, settings, seed=0, train_task=make_task(with_rollouts(opts, 4)))
     assert res.method == "cma-es" and res.genome.conn_weight is not None and res.validation["kept"] == "tuned"
     test = draw_seeds(seed_streams(0)["test"], 30)  # fresh seeds, never used in tuning
-    with Evaluators(serial, task) as evs:
-        start = evs.trial_scores([compile_genome(g)] * 30, test, [res.start_weight])[:, 0].mean()
-        tuned = evs.trial_scores([compile_genome(res.genome)] * 30, test)[:, 0].mean()
+    with Evaluators(serial) as evs:
+        start = evs.trial_scores(task, [compile_genome(g)] * 30, test, [res.start_weight])[:, 0].mean()
+        tuned = evs.trial_scores(task, [compile_genome(res.genome)] * 30, test)[:, 0].mean()
     assert tuned > start + 5.0
 
 

@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from contextlib import ExitStack
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -40,7 +39,6 @@ import numpy as np
 
 from wann.errors import UserError
 from wann.evaluation import Evaluator
-from wann.export import constant_weights
 from wann.genome import Genome
 from wann.network import Net, compile_genome
 from wann.run import SEED_RANGE
@@ -106,40 +104,76 @@ def topology(genome: Genome) -> Genome:
 
 
 def with_weights(genome: Genome, weights: np.ndarray) -> Genome:
+    """A copy of ``genome`` with one weight per connection gene (run it under shared weight 1)."""
     g = genome.copy()
     g.conn_weight = np.asarray(weights, dtype=np.float64)
     return g
 
 
+def edge_innovations(genome: Genome) -> np.ndarray:
+    """Innovation id of every edge of ``compile_genome(genome)``, in the Net's edge order."""
+    tagged = genome.copy()
+    tagged.conn_weight = genome.conn_innov.astype(np.float64)  # exact for ids < 2**53
+    return compile_genome(tagged).cw.astype(np.int64)
+
+
+def with_edge_weights(genome: Genome, edge_weights: np.ndarray, default: float) -> Genome:
+    """A copy of ``genome`` whose connections carry ``edge_weights`` (given in Net edge order).
+
+    Genes that are not edges of the compiled net (disabled, or leading to a hidden
+    node that cannot reach an output) get ``default``.
+    """
+    g = genome.copy()
+    weight = np.full(g.conn_innov.size, float(default)) if g.conn_weight is None else g.conn_weight.copy()
+    pos = {int(v): k for k, v in enumerate(g.conn_innov.tolist())}
+    for innov, w in zip(edge_innovations(genome).tolist(), np.asarray(edge_weights, dtype=np.float64).tolist()):
+        weight[pos[innov]] = w
+    g.conn_weight = weight
+    return g
+
+
+def constant_weights(genome: Genome, w: float) -> Genome:
+    """A copy of ``genome`` with every connection carrying weight ``w`` (run it under shared weight 1)."""
+    g = genome.copy()
+    g.conn_weight = np.full(g.conn_innov.size, float(w))
+    return g
+
+
 # ---- evaluators -----------------------------------------------------------------------
 class Evaluators:
-    """Evaluators by weight series, created on first use and all closed together.
+    """One evaluator open at a time, reopened when the task or the weights change.
 
-    Kept open until the end so a Ray backend connects once (later evaluators join it).
+    One at a time because a Ray evaluator's actors hold the cluster's CPUs;
+    callers group their work by (task, weights) to keep reopening rare.
     """
 
-    def __init__(self, make: MakeEvaluator, task: Task) -> None:
-        self.make, self.task = make, task
-        self._open: dict[tuple[float, ...], Evaluator] = {}
-        self._stack = ExitStack()
+    def __init__(self, make: MakeEvaluator) -> None:
+        self.make = make
+        self._key: tuple | None = None
+        self._open: Evaluator | None = None
 
-    def __call__(self, weights: Sequence[float]) -> Evaluator:
-        key = tuple(float(w) for w in weights)
-        if key not in self._open:
-            ev = self.make(self.task, key)
-            self._stack.callback(ev.close)
-            self._open[key] = ev
-        return self._open[key]
+    def get(self, task: Task, weights: Sequence[float]) -> Evaluator:
+        key = (id(task), tuple(float(w) for w in weights))
+        if key != self._key:
+            self.close()
+            self._open, self._key = self.make(task, key[1]), key
+        return self._open
 
-    def trial_scores(self, nets: Sequence[Net], seeds: Sequence[int], weights: Sequence[float] = (1.0,)) -> np.ndarray:
+    def trial_scores(self, task: Task, nets: Sequence[Net], seeds: Sequence[int],
+                     weights: Sequence[float] = (1.0,)) -> np.ndarray:
         """Scores [len(nets), n_weights]: net i on seed i, averaged over the task's rollouts."""
-        return self(weights).evaluate(list(nets), [int(s) for s in seeds]).mean(axis=2)
+        return self.get(task, weights).evaluate(list(nets), [int(s) for s in seeds]).mean(axis=2)
+
+    def close(self) -> None:
+        if self._open is not None:
+            self._open.close()
+        self._open, self._key = None, None
 
     def __enter__(self) -> Evaluators:
         return self
 
     def __exit__(self, *exc) -> None:
-        self._stack.close()
+        self.close()
 
 
 # ---- the protocol ---------------------------------------------------------------------
@@ -215,11 +249,11 @@ class Report:
 TRIAL_TEXT = "one score call on one fresh seed with one rollout (control: one episode)"
 
 
-def shared_sweep(evs: Evaluators, genome: Genome, grid: np.ndarray, seeds: np.ndarray) -> Sweep:
+def shared_sweep(evs: Evaluators, task: Task, genome: Genome, grid: np.ndarray, seeds: np.ndarray) -> Sweep:
     """Scores of the weight agnostic genome under every grid weight, on every seed."""
     t0 = time.perf_counter()
     net = compile_genome(topology(genome))
-    scores = evs.trial_scores([net] * len(seeds), seeds, grid)
+    scores = evs.trial_scores(task, [net] * len(seeds), seeds, grid)
     return Sweep(np.asarray(grid, dtype=np.float64), scores, time.perf_counter() - t0)
 
 
@@ -260,44 +294,43 @@ def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make:
         columns.append(Column(name, values, time.perf_counter() - t0, weight))
         say(f"{name}: {values.mean():.4g} +- {values.std():.3g} ({columns[-1].seconds:.1f} s)")
 
-    with Evaluators(make, task) as evs:
-        random_nets = [compile_genome(with_weights(base, individual[t])) for t in range(trials)]
-        shared_nets = [compile_genome(constant_weights(base, w)) for w in shared]
+    if tuned is not None and topology(tuned).to_dict()["connections"] != base.to_dict()["connections"]:
+        raise UserError("the tuned genome has a different topology from the champion; "
+                        "pass the tuned file of this champion (or evaluate it on its own)")
+    tuned_net = None if tuned is None else compile_genome(tuned)
+    random_nets = [compile_genome(with_weights(base, individual[t])) for t in range(trials)]
+    shared_nets = [compile_genome(constant_weights(base, w)) for w in shared]
+    with Evaluators(make) as evs:  # work grouped by evaluator weights: [1], the grid, the series + best
         if metric is None:
-            timed("random weights", lambda: evs.trial_scores(random_nets, test_seeds)[:, 0])
-            timed("random shared weight", lambda: evs.trial_scores(shared_nets, test_seeds)[:, 0])
-            t0 = time.perf_counter()
-            per_weight = evs.trial_scores([net] * trials, test_seeds, series)
-            share = (time.perf_counter() - t0) / len(series)
-            for k, w in enumerate(series):
-                columns.append(Column(f"w = {w:+.2f}", per_weight[:, k], share, w))
+            timed("random weights", lambda: evs.trial_scores(task, random_nets, test_seeds)[:, 0])
+            timed("random shared weight", lambda: evs.trial_scores(task, shared_nets, test_seeds)[:, 0])
+            if tuned_net is not None:
+                timed("tuned weights", lambda: evs.trial_scores(task, [tuned_net] * trials, test_seeds)[:, 0])
         else:
             timed("random weights", lambda: [metric(n, np.ones(1))[0] for n in random_nets])
             timed("random shared weight", lambda: metric(net, shared))
-            t0 = time.perf_counter()
-            per_weight = np.asarray(metric(net, np.asarray(series)), dtype=np.float64)
-            share = (time.perf_counter() - t0) / len(series)
-            for k, w in enumerate(series):
-                columns.append(Column(f"w = {w:+.2f}", per_weight[k : k + 1], share, w))
-        sweep = shared_sweep(evs, base, weight_grid(grid_points), tune_seeds)
-        say(f"sweep over {grid_points} shared weights on {tune_trials} tuning seeds: best w = {sweep.best:+.2f} "
-            f"({sweep.seconds:.1f} s)")
-        best = sweep.best
-        if metric is None:
-            timed("tuned shared weight", lambda: evs.trial_scores([net] * trials, test_seeds, [best])[:, 0], best)
-        else:
-            timed("tuned shared weight", lambda: metric(net, np.array([best])), best)
-        if tuned is not None:
-            if topology(tuned).to_dict()["connections"] != topology(genome).to_dict()["connections"]:
-                raise UserError("the tuned genome has a different topology from the champion; "
-                                "pass the tuned file of this champion (or evaluate it on its own)")
-            tuned_net = compile_genome(tuned)
-            if metric is None:
-                timed("tuned weights", lambda: evs.trial_scores([tuned_net] * trials, test_seeds)[:, 0])
-            else:
+            if tuned_net is not None:
                 timed("tuned weights", lambda: metric(tuned_net, np.ones(1)))
+        sweep = shared_sweep(evs, task, base, weight_grid(grid_points), tune_seeds)
+        best = sweep.best
+        say(f"sweep over {grid_points} shared weights on {tune_trials} tuning seeds: best w = {best:+.2f} "
+            f"({sweep.seconds:.1f} s)")
+        t0 = time.perf_counter()
+        fixed = series + [best]
+        if metric is None:
+            per_weight = evs.trial_scores(task, [net] * trials, test_seeds, fixed).T
+        else:
+            per_weight = np.asarray(metric(net, np.asarray(fixed)), dtype=np.float64)[:, None]
+        share = (time.perf_counter() - t0) / len(fixed)
+        for k, w in enumerate(series):
+            columns.append(Column(f"w = {w:+.2f}", per_weight[k], share, w))
+        columns.append(Column("tuned shared weight", per_weight[-1], share, best))
+        say(f"series and tuned shared weight ({len(fixed)} x {per_weight.shape[1]}): {share * len(fixed):.1f} s")
         ensemble = getattr(task, "test_ensemble", None)
         if ensemble is not None:
             timed("ensemble", lambda: ensemble(net, np.asarray(series)))
+    order = ["random weights", "random shared weight"] + [f"w = {w:+.2f}" for w in series] + \
+        ["tuned shared weight", "tuned weights", "ensemble"]
+    columns.sort(key=lambda c: order.index(c.name))
     return Report(getattr(task, "metric_name", "score") if metric is not None else "score", trials, seed, series,
                   columns, sweep, test_seeds, tune_seeds, {"random_shared_weights": shared.tolist()})

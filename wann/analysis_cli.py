@@ -201,11 +201,12 @@ def cmd_tune(args) -> int:
     test_seeds = draw_seeds(seed_streams(args.seed)["test"], args.trials)
     full_task = make_task(task_options(data["task"], str(file), args.task))
     start = compile_genome(topology(c.genome))
-    with Evaluators(make, task) as evs:
-        start_scores = evs.trial_scores([start] * args.trials, test_seeds, [result.start_weight])[:, 0]
-        tuned_scores = evs.trial_scores([compile_genome(result.genome)] * args.trials, test_seeds)[:, 0]
-    with Evaluators(make, full_task) as evs:  # the champion-file fields, with the task's own rollouts
-        full = evs(np.ones(1)).evaluate([compile_genome(result.genome)] * args.trials, test_seeds.tolist())
+    tuned_net = compile_genome(result.genome)
+    with Evaluators(make) as evs:
+        start_scores = evs.trial_scores(task, [start] * args.trials, test_seeds, [result.start_weight])[:, 0]
+        tuned_scores = evs.trial_scores(task, [tuned_net] * args.trials, test_seeds)[:, 0]
+        # the champion-file fields, with the task's own rollouts
+        full = evs.get(full_task, [1.0]).evaluate([tuned_net] * args.trials, test_seeds.tolist())
     fitness, per_weight = champ.rescore(full)
     print(f"\ntest ({args.trials} fresh trials): best shared weight w = {result.start_weight:+.2f}: "
           f"{start_scores.mean():.4g} +- {start_scores.std():.3g};  tuned weights: "
@@ -224,6 +225,7 @@ def cmd_tune(args) -> int:
 # ---- export ---------------------------------------------------------------------------------
 def cmd_export(args) -> int:
     from wann import export
+    from wann.network import compile_genome
 
     c, data, file = _load(args.path)
     g = c.genome
@@ -236,8 +238,9 @@ def cmd_export(args) -> int:
     ins, outs, _ = _names(data, file)
     ins = ins or [f"in{k}" for k in range(g.n_inputs)]
     outs = outs or [f"out{k}" for k in range(g.n_outputs)]
-    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + export.SUFFIX[args.to])
-    net = export.compile_genome(g)
+    default = _stem(file).with_name(file.name.removesuffix(".json") + export.SUFFIX[args.to])
+    out = Path(args.out) if args.out else default
+    net = compile_genome(g)
     if args.to == "json":
         write_json(out, export.network_to_dict(net, weight, ins, outs, data["task"]))
     elif args.to == "graphml":

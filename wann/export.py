@@ -33,47 +33,18 @@ from torch import nn
 
 from wann.activations import FORMULAS, NAMES
 from wann.genome import Genome
-from wann.network import Net, compile_genome
+from wann.network import Net
 
 NETWORK_FORMAT = "wann.network/1"
 FORMATS = ("json", "torch", "onnx", "graphml")
 SUFFIX = {"json": ".network.json", "torch": ".pt2", "onnx": ".onnx", "graphml": ".graphml"}
 
 
-# ---- genome <-> compiled-net edge correspondence ------------------------------
-def edge_innovations(genome: Genome) -> np.ndarray:
-    """Innovation id of every edge of ``compile_genome(genome)``, in the Net's edge order."""
-    tagged = genome.copy()
-    tagged.conn_weight = genome.conn_innov.astype(np.float64)  # exact for ids < 2**53
-    return compile_genome(tagged).cw.astype(np.int64)
-
-
-def with_edge_weights(genome: Genome, edge_weights: np.ndarray, default: float) -> Genome:
-    """A copy of ``genome`` whose connections carry ``edge_weights`` (given in Net edge order).
-
-    Genes that are not edges of the compiled net (disabled, or leading to a hidden
-    node that cannot reach an output) get ``default``.
-    """
-    g = genome.copy()
-    weight = np.full(g.conn_innov.size, float(default)) if g.conn_weight is None else g.conn_weight.copy()
-    pos = {int(v): k for k, v in enumerate(g.conn_innov.tolist())}
-    for innov, w in zip(edge_innovations(genome).tolist(), np.asarray(edge_weights, dtype=np.float64).tolist()):
-        weight[pos[innov]] = w
-    g.conn_weight = weight
-    return g
-
-
-def constant_weights(genome: Genome, w: float) -> Genome:
-    """A copy of ``genome`` with every connection carrying weight ``w`` (run it under shared weight 1)."""
-    g = genome.copy()
-    g.conn_weight = np.full(g.conn_innov.size, float(w))
-    return g
-
-
 # ---- JSON ------------------------------------------------------------------------
 def network_to_dict(net: Net, shared_weight: float, input_names, output_names, task_options: dict) -> dict:
     """The ``wann.network/1`` JSON form of a compiled net."""
-    kinds = ["bias"] + ["input"] * net.n_in + ["hidden"] * (net.n_nodes - net.first - net.n_out) + ["output"] * net.n_out
+    n_hidden = net.n_nodes - net.first - net.n_out
+    kinds = ["bias"] + ["input"] * net.n_in + ["hidden"] * n_hidden + ["output"] * net.n_out
     target = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
     used = sorted(set(net.act.tolist()))
     return {

@@ -208,7 +208,8 @@ def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | N
                 Line2D([], [], marker="s", color="none", markerfacecolor=IO_COLOR, markeredgecolor="black",
                        markersize=9, label="output (linear)")]
     if tuned:
-        handles += [Line2D([], [], color="#2166ac", label="weight > 0"), Line2D([], [], color="#b2182b", label="weight < 0")]
+        handles += [Line2D([], [], color="#2166ac", label="weight > 0"),
+                    Line2D([], [], color="#b2182b", label="weight < 0")]
     ax.legend(handles=handles, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False, title="activation")
     n_hidden = sum(1 for _, d in g.nodes(data=True) if d["kind"] == "hidden")
     head = f"{title}: " if title else ""

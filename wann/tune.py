@@ -23,8 +23,8 @@ from typing import Callable
 
 import numpy as np
 
-from wann.analysis import Evaluators, MakeEvaluator, draw_seeds, seed_streams, shared_sweep, topology, weight_grid
-from wann.export import WannModule, with_edge_weights
+from wann.analysis import (Evaluators, MakeEvaluator, draw_seeds, seed_streams, shared_sweep, topology, weight_grid,
+                           with_edge_weights)
 from wann.genome import Genome
 from wann.network import Net, compile_genome
 from wann.tasks import Task
@@ -78,8 +78,9 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
     say = progress or (lambda text: None)
     rng = seed_streams(seed)
     t0 = time.perf_counter()
-    with Evaluators(make, task) as evs, Evaluators(make, train_task or task) as train:
-        sweep = shared_sweep(evs, genome, weight_grid(settings.grid), draw_seeds(rng["tune"], settings.tune_trials))
+    with Evaluators(make) as evs:
+        tune_seeds = draw_seeds(rng["tune"], settings.tune_trials)
+        sweep = shared_sweep(evs, task, genome, weight_grid(settings.grid), tune_seeds)
         start_w = sweep.best
         base = compile_genome(topology(genome))
         x0 = base.cw * start_w
@@ -88,9 +89,9 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
         if hasattr(task, "training_data"):
             method, x, history = "adam", *_adam(base, x0, task, settings, rng["train"], say)
         else:
-            method, x, history = "cma-es", *_cma(base, x0, train, settings, rng, say)
+            method, x, history = "cma-es", *_cma(base, x0, evs, train_task or task, settings, rng, say)
         val_seeds = draw_seeds(rng["validation"], settings.validation_trials)
-        start_v, tuned_v = evs.trial_scores([_with_cw(base, x0), _with_cw(base, x)] * val_seeds.size,
+        start_v, tuned_v = evs.trial_scores(task, [_with_cw(base, x0), _with_cw(base, x)] * val_seeds.size,
                                             np.repeat(val_seeds, 2))[:, 0].reshape(-1, 2).mean(axis=0)
     kept = "tuned" if tuned_v >= start_v else "start"
     final = x if kept == "tuned" else x0
@@ -100,7 +101,8 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
     return TuneResult(tuned_genome, method, start_w, validation, history, time.perf_counter() - t0)
 
 
-def _cma(base: Net, x0: np.ndarray, evs: Evaluators, s: TuneSettings, rng: dict, say) -> tuple[np.ndarray, list]:
+def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings, rng: dict,
+         say) -> tuple[np.ndarray, list]:
     import cma
 
     normal = rng["cma"]
@@ -113,9 +115,9 @@ def _cma(base: Net, x0: np.ndarray, evs: Evaluators, s: TuneSettings, rng: dict,
     for gen in range(s.generations):
         t0 = time.perf_counter()
         cands = es.ask()
-        seeds = draw_seeds(rng["train"], -(-s.seeds_per_generation // evs.task.n_rollouts))  # same for all (CRN)
+        seeds = draw_seeds(rng["train"], -(-s.seeds_per_generation // task.n_rollouts))  # same for all (CRN)
         nets = [_with_cw(base, c) for c in cands for _ in seeds]
-        scores = evs.trial_scores(nets, np.tile(seeds, len(cands)))[:, 0].reshape(len(cands), seeds.size).mean(axis=1)
+        scores = evs.trial_scores(task, nets, np.tile(seeds, len(cands)))[:, 0].reshape(len(cands), -1).mean(axis=1)
         es.tell(cands, (-scores).tolist())
         history.append({"generation": gen, "mean": float(scores.mean()), "best": float(scores.max()),
                         "sigma": float(es.sigma), "seconds": round(time.perf_counter() - t0, 4)})
@@ -127,6 +129,8 @@ def _cma(base: Net, x0: np.ndarray, evs: Evaluators, s: TuneSettings, rng: dict,
 
 def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Generator, say) -> tuple[np.ndarray, list]:
     import torch
+
+    from wann.export import WannModule
 
     x, y = task.training_data()
     x_t = torch.tensor(np.asarray(x, dtype=np.float64))
