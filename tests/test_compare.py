@@ -1,0 +1,115 @@
+"""wann compare: the table from two tiny fixed networks equals hand-computed numbers; the loaders."""
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from prune_baselines.results import point_arrays, save_npz
+from wann.cli import main
+from wann.compare import Network, markdown, pruned_networks, score, summarize
+from wann.genome import BIAS, INPUT, OUTPUT, Genome
+from wann.pruned_graph import mlp_genome
+
+X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [1.0, 3.0]])
+Y = np.array([0, 1, 1, 1])
+# pruned MLP 2-1-2: h = relu(x1 - x2); outputs (h, -h + 0.5)
+W = [np.array([[1.0, -1.0]]), np.array([[1.0], [-1.0]])]
+B = [np.array([0.0]), np.array([0.0, 0.5])]
+M = [np.ones((1, 2), bool), np.ones((2, 1), bool)]
+
+
+def _wann() -> Network:
+    """x1 -> output 0, x2 -> output 1: under w the logits are (w x1, w x2)."""
+    g = Genome(np.arange(5), np.array([BIAS, INPUT, INPUT, OUTPUT, OUTPUT]), np.ones(5, dtype=np.int64),
+               np.arange(2), np.array([1, 2]), np.array([3, 4]), np.ones(2, bool))
+    return Network("WANN", "w.json", 0, 7, 2, 2, 2, {"shared": g})
+
+
+def _pruned() -> Network:
+    genomes = {"trained": mlp_genome(W, B, M, "trained"), "shared": mlp_genome(W, B, M, "shared"),
+               "signed_trained": mlp_genome(W, B, M, "signed", bias_signs_from=B)}
+    return Network("magnitude", "p", 3, 1, 2, 3, 6, genomes, train_epochs=2.0, train_wall_s=5.0)
+
+
+def test_rows_equal_hand_computed():
+    rows = score(_wann(), X, Y, [-1.0, 2.0]) + score(_pruned(), X, Y, [-1.0, 2.0])
+    got = {(r["series"], r["evaluation"], r["weight"]): r["accuracy"] for r in rows}
+    # WANN: w>0 predicts argmax(x1, x2): right on samples 0, 1, 3; w<0 the opposite: right on sample 2 only.
+    # ensemble (mean softmax of w=-1 and w=2): the confident w=2 wins on every sample -> 3/4
+    assert got[("WANN", "shared", -1.0)] == 0.25 and got[("WANN", "shared", 2.0)] == 0.75
+    assert got[("WANN", "shared best", 2.0)] == 0.75 and got[("WANN", "shared ensemble", None)] == 0.75
+    # pruned, trained: predicts 0 when x1 > x2: right on samples 0, 1, 3
+    assert got[("magnitude", "trained", 1.0)] == 0.75
+    # shared (bias connections carry w too): both outputs are w * (1 + h): a tie, argmax 0 -> only sample 0
+    assert got[("magnitude", "shared", -1.0)] == got[("magnitude", "shared", 2.0)] == 0.25
+    assert got[("magnitude", "shared ensemble", None)] == 0.25
+    # signed (trained signs, zero bias -> no bias): logits (w h, w (1 - h)), h = relu(w (x1 - x2)): 3/4 for both w
+    assert got[("magnitude", "signed_trained", -1.0)] == got[("magnitude", "signed_trained", 2.0)] == 0.75
+    assert got[("magnitude", "signed_trained best", -1.0)] == 0.75
+
+
+def test_summary_and_markdown_table():
+    a, b = _pruned(), _pruned()
+    b.seed, b.connections_with_biases = 4, 8
+    b.genomes = {"trained": mlp_genome(W, [B[0], np.array([0.0, -5.0])], M, "trained")}  # always class 0: 1/4
+    rows = score(a, X, Y, [-1.0, 2.0]) + score(b, X, Y, [-1.0, 2.0]) + score(_wann(), X, Y, [-1.0, 2.0])
+    summ = {(s["series"], s["evaluation"], s["weight"]): s for s in summarize(rows)}
+    t = summ[("magnitude", "trained", None)]
+    assert (t["n"], t["mean"], t["sd"], t["connections_with_biases"], t["seeds"]) == (2, 0.5, 0.25, 7.0, [3, 4])
+    assert summ[("WANN", "shared", 2.0)]["mean"] == 0.75
+    lines = markdown(summarize(rows)).splitlines()
+    assert lines[2] == "| WANN | 2 (2) | 1 | - | 75.00 | 75.00 | - | - | - | - | 0 | 0 | " + lines[2].split(" | ")[-1]
+    assert lines[3].startswith("| magnitude | 3 (7) | 2 | 50.00 ± 25.00 | 25.00 | 25.00 | 75.00 | 75.00 | - | - | 2 | 5 |")
+
+
+def _prune_folder(tmp_path):
+    folder = tmp_path / "prune"
+    (folder / "seed_0").mkdir(parents=True)
+    (folder / "config.json").write_text(json.dumps({"config": {"method": "magnitude", "model": "mlp", "input": 2},
+                                                    "provenance": {"command": "python -m prune_baselines x"}}))
+    rec = {"method": "magnitude", "variant": "ticket", "seed": 0, "level": 1, "connections": 4,
+           "connections_with_biases": 6, "per_layer": [2, 2], "density": 0.75, "test_accuracy": 0.75, "epochs": 2.0,
+           "cumulative_epochs": 4.0, "iterations": 10, "wall_s": 5.0, "cumulative_wall_s": 9.0, "loss": 0.1}
+    m0 = np.array([[True, True], [False, False]])  # 2-2-2, hidden unit 1 pruned away
+    w0, w1 = np.array([[1.0, -1.0], [0.0, 0.0]]), np.array([[1.0, 0.0], [-1.0, 0.0]])
+    m1 = np.array([[True, False], [True, False]])
+    b = [np.zeros(2), np.array([0.0, 0.5])]
+    save_npz(folder / "seed_0" / "ticket_level_01.npz", point_arrays([w0, w1], b, [m0, m1], rec))
+    save_npz(folder / "seed_0" / "init.npz", {"weight_0": -w0 + 0.5, "weight_1": w1, "bias_0": b[0], "bias_1": b[1]})
+    return folder
+
+
+def test_pruned_folder_loader_and_random_control(tmp_path):
+    nets = pruned_networks(_prune_folder(tmp_path))
+    assert [n.series for n in nets] == ["magnitude", "magnitude random mask"]
+    ticket, ctrl = nets
+    assert set(ticket.genomes) == {"trained", "shared", "signed_trained", "signed_init"}
+    assert set(ctrl.genomes) == {"shared", "signed_init"}
+    rows = {(r["evaluation"], r["weight"]): r["accuracy"] for r in score(ticket, X, Y, [1.0])}
+    assert rows[("trained", 1.0)] == 0.75
+    ws = lambda g: int(np.count_nonzero(g.conn_src != 0))  # weight connections (bias node is 0)
+    assert ws(ctrl.genomes["shared"]) == ws(ticket.genomes["shared"]) == 4
+    assert (ticket.train_epochs, ticket.provenance["cumulative_wall_s"]) == (2.0, 9.0)
+    assert pruned_networks(_prune_folder(tmp_path / "b"), max_connections=2) == []
+
+
+def test_cli_errors(tmp_path, capsys):
+    assert main(["compare", "--out", str(tmp_path)]) == 2
+    assert "--wann" in capsys.readouterr().err
+    assert main(["compare", "--baselines", str(tmp_path), "--out", str(tmp_path / "o")]) == 2
+    assert "config.json" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_cli_end_to_end_writes_tables(tmp_path, monkeypatch):
+    import wann.compare as cmp
+
+    monkeypatch.setattr(cmp, "mnist_test_set", lambda data_dir, n: (X, Y))
+    out = tmp_path / "out"
+    assert main(["compare", "--baselines", str(_prune_folder(tmp_path)), "--weights=-1,2", "--out", str(out)]) == 0
+    doc = json.loads((out / "compare.json").read_text())
+    assert doc["format"] == "wann.compare/1" and doc["provenance"]["weights"] == [-1.0, 2.0]
+    assert (out / "compare.csv").read_text().count("\n") == len(doc["rows"]) + 1
+    assert (out / "compare.png").stat().st_size > 0 and "| magnitude | 4 (6) |" in (out / "compare.md").read_text()
