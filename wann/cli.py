@@ -22,6 +22,7 @@ from wann.run import Interrupted, Run, format_row
 # Modules that add subcommands: each has ``register(subparsers)``, setting ``func`` on its parsers.
 COMMAND_MODULES: list[str] = [
     "wann.analysis_cli",
+    "wann.compare_cli",
 ]
 
 
