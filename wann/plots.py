@@ -21,6 +21,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import networkx as nx  # noqa: E402
 import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
+from matplotlib.patches import Rectangle  # noqa: E402
 
 from wann.activations import NAMES  # noqa: E402
 from wann.genome import BIAS, HIDDEN, INPUT, KIND_NAMES, OUTPUT, Genome  # noqa: E402
@@ -230,6 +231,7 @@ def _pixel_grid(ax, g: nx.DiGraph, inputs: list[int], grid: tuple[int, int]) -> 
     x0, x1, y0, y1 = pts[:, 0].min() - 0.5, pts[:, 0].max() + 0.5, pts[:, 1].min() - 0.5, pts[:, 1].max() + 0.5
     image = ax.imshow(counts.reshape(rows, cols), cmap="Greys", extent=(x0, x1, y0, y1), origin="upper",
                       interpolation="nearest", vmin=0, vmax=max(counts.max(), 1), zorder=2)
+    ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", lw=0.8, zorder=3))
     ax.set_aspect("equal")
     bar = plt.colorbar(image, ax=ax, location="bottom", fraction=0.04, pad=0.02, shrink=0.35)
     bar.set_label(f"connections per input pixel ({rows}x{cols})")
