@@ -93,7 +93,7 @@ class Genome:
         """Node row indices in a topological order over *all* genes; raises on a cycle."""
         n = self.node_id.size
         s, d = self.index_of(self.conn_src), self.index_of(self.conn_dst)
-        indeg = np.bincount(d, minlength=n)
+        indeg = np.bincount(d, minlength=n).tolist()
         children: list[list[int]] = [[] for _ in range(n)]
         for a, b in zip(s.tolist(), d.tolist()):
             children[a].append(b)

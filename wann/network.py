@@ -60,12 +60,16 @@ def compile_genome(genome: Genome) -> Net:
     weights = np.ones(s_row.size) if genome.conn_weight is None else genome.conn_weight[enabled]
 
     # keep hidden nodes from which an output is reachable through enabled edges
-    useful = kind == OUTPUT
-    for i in genome.topological_order()[::-1].tolist():
-        if kind[i] == HIDDEN and np.any(useful[d_row[s_row == i]]):
+    topo = genome.topological_order().tolist()
+    children: list[list[int]] = [[] for _ in range(kind.size)]
+    for a, b in zip(s_row.tolist(), d_row.tolist()):
+        children[a].append(b)
+    useful = (kind == OUTPUT).tolist()
+    is_hidden = (kind == HIDDEN).tolist()
+    for i in reversed(topo):
+        if is_hidden[i] and any(useful[c] for c in children[i]):
             useful[i] = True
-    topo = genome.topological_order()
-    hidden = [i for i in topo.tolist() if kind[i] == HIDDEN and useful[i]]
+    hidden = [i for i in topo if is_hidden[i] and useful[i]]
     by_id = np.argsort(genome.node_id, kind="stable")
     fixed = [i for i in by_id.tolist() if kind[i] == BIAS] + [i for i in by_id.tolist() if kind[i] == INPUT]
     outputs = [i for i in by_id.tolist() if kind[i] == OUTPUT]
