@@ -230,3 +230,18 @@ def test_short_search_on_a_subset_improves_the_loss_and_show_reports_test_accura
     assert f"(mean softmax): {100 * report.ensemble:.2f} %" in text
     assert f"best weight: w = {report.best_weight:+.2f}, {100 * report.best:.2f} %" in text
     assert report.best == max(report.accuracy) > 0.1  # above chance after a short search
+
+
+def test_eval_hooks_report_test_accuracy_per_weight_and_ensemble(mnist_dir):
+    from tests.helpers import random_genome
+    from wann.network import compile_genome
+    from wann.tasks.mnist import MnistOptions, MnistTask, evaluate, load_split
+
+    task = MnistTask(MnistOptions(data_dir=str(mnist_dir), train_size=2000))
+    net = compile_genome(random_genome(3, n_in=256, n_out=10, n_mutations=80, activations=(1, 3, 5, 9)))
+    weights = [-1.0, 0.5, 2.0]
+    xt, yt = load_split(str(mnist_dir), "test")
+    acc, ens = evaluate(net, np.asarray(weights), xt, yt)
+    np.testing.assert_array_equal(task.test_metric(net, weights), acc)
+    assert task.test_ensemble(net, weights) == ens
+    assert task.training_data()[0].shape == (2000, 256)
