@@ -162,21 +162,6 @@ def forward_lanes(vals, first, indptr, src, cw, act, w, n):
 
 
 @njit(cache=True)
-def _forward_batch(x, first, indptr, src, cw, act, w, n_out):
-    n_samples = x.shape[0]
-    vals = np.empty(act.size)
-    out = np.empty((n_samples, n_out))
-    vals[0] = 1.0
-    for j in range(n_samples):
-        for i in range(1, first):
-            vals[i] = x[j, i - 1]
-        forward_values(vals, first, indptr, src, cw, act, w)
-        for o in range(n_out):
-            out[j, o] = vals[act.size - n_out + o]
-    return out
-
-
-@njit(cache=True)
 def _forward_rows(x, w, first, indptr, src, cw, act, n_out):
     n_samples = x.shape[0]
     vals = np.empty(act.size)
@@ -202,10 +187,7 @@ def forward_rows(net: Net, x: np.ndarray, w: np.ndarray) -> np.ndarray:
 
 def forward(net: Net, x: np.ndarray, w: float = 1.0) -> np.ndarray:
     """Outputs [S, n_out] for inputs x [S, n_in] under shared weight w (numba)."""
-    x = np.ascontiguousarray(np.atleast_2d(x), dtype=np.float64)
-    if x.shape[1] != net.n_in:
-        raise ValueError(f"expected {net.n_in} inputs, got {x.shape[1]}")
-    return _forward_batch(x, net.first, net.indptr, net.src, net.cw, net.act, float(w), net.n_out)
+    return forward_rows(net, x, np.float64(w))
 
 
 def forward_numpy(genome: Genome, x: np.ndarray, w: float) -> np.ndarray:
