@@ -5,6 +5,11 @@ import statistics
 import time
 from typing import Callable
 
+import numpy as np
+
+from wann.genome import Genome
+from wann.mutation import Innovations, add_connection, add_node, change_activation
+
 
 def median_time(fn: Callable[[], object], repeats: int, clock: Callable[[], float] = time.perf_counter) -> float:
     """Median time of ``fn()`` over ``repeats`` calls (after one warm-up call).
@@ -34,3 +39,18 @@ def print_table(headers: list[str], rows: list[list]) -> None:
 def result_line(**values) -> str:
     """The machine-readable last line: RESULT key=value ..."""
     return "RESULT " + " ".join(f"{k}={v:.6g}" if isinstance(v, float) else f"{k}={v}" for k, v in values.items())
+
+
+def grown_genome(n_in: int, n_out: int, n_hidden: int, n_conns: int, seed: int, p_init: float = 1.0) -> Genome:
+    """A random genome grown by the real mutation operators to n_hidden hidden nodes and n_conns connections."""
+    rng = np.random.default_rng(seed)
+    g = Genome.minimal(n_in, n_out, p_init, rng)
+    inn = Innovations.after([g])
+    acts = tuple(range(1, 11))
+    while g.n_hidden < n_hidden:
+        g = add_node(g, rng, inn, acts)
+    while g.n_connections < n_conns:
+        g = add_connection(g, rng, inn)
+    for _ in range(3 * n_hidden):
+        g = change_activation(g, rng, acts)
+    return g

@@ -29,32 +29,16 @@ import gymnasium as gym
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import median_time, print_table, result_line  # noqa: E402
+from common import grown_genome, median_time, print_table, result_line  # noqa: E402
 
 import wann.tasks.gym as gym_task  # noqa: E402
 from wann.champion import load  # noqa: E402
 from wann.genome import Genome  # noqa: E402
-from wann.mutation import Innovations, add_connection, add_node, change_activation  # noqa: E402
 from wann.network import compile_genome, forward_numpy  # noqa: E402
 from wann.tasks.gym import GymOptions, GymTask, NoFallPenalty  # noqa: E402
 
 WEIGHTS = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
 SELECT_SEED, TEST_SEED = 10_000_000, 20_000_000  # evaluation seeds; a search draws its seeds at random
-
-
-def grown_genome(n_in: int, n_out: int, n_hidden: int, n_conns: int, seed: int) -> Genome:
-    """A random genome grown by the real mutation operators to n_hidden hidden nodes, n_conns connections."""
-    rng = np.random.default_rng(seed)
-    g = Genome.minimal(n_in, n_out, 0.25, rng)
-    inn = Innovations.after([g])
-    acts = tuple(range(1, 11))
-    while g.n_hidden < n_hidden:
-        g = add_node(g, rng, inn, acts)
-    while g.n_connections < n_conns:
-        g = add_connection(g, rng, inn)
-    for _ in range(3 * n_hidden):
-        g = change_activation(g, rng, acts)
-    return g
 
 
 class TimedTask(GymTask):
@@ -145,7 +129,7 @@ def plain_loop(task: GymTask, genome: Genome, seed: int, clock: dict | None = No
 def throughput(args) -> None:
     options = GymOptions(rollouts=args.rollouts)
     task = GymTask(options)
-    genome = grown_genome(24, 4, 71, 180, seed=3)
+    genome = grown_genome(24, 4, 71, 180, seed=3, p_init=0.25)
     net = compile_genome(genome)
     seed = 7
     _, steps = task.rollouts(net, WEIGHTS, seed)  # warm-up (numba)

@@ -18,31 +18,15 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import median_time, print_table, result_line  # noqa: E402
+from common import grown_genome, median_time, print_table, result_line  # noqa: E402
 
 from envs import swingup as env  # noqa: E402
 from wann.activations import apply as apply_act  # noqa: E402
 from wann.genome import Genome  # noqa: E402
-from wann.mutation import Innovations, add_connection, add_node, change_activation  # noqa: E402
 from wann.network import compile_genome  # noqa: E402
 from wann.tasks.swingup import SwingUpOptions, SwingUpTask  # noqa: E402
 
 WEIGHTS = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
-
-
-def grown_genome(n_hidden: int, n_conns: int, seed: int) -> Genome:
-    """Grow a random genome to about n_hidden hidden nodes and n_conns enabled connections."""
-    rng = np.random.default_rng(seed)
-    g = Genome.minimal(5, 1, 1.0, rng)
-    inn = Innovations.after([g])
-    acts = tuple(range(1, 11))
-    while g.n_hidden < n_hidden:
-        g = add_node(g, rng, inn, acts)
-    while g.n_connections < n_conns:
-        g = add_connection(g, rng, inn)
-    for _ in range(3 * n_hidden):
-        g = change_activation(g, rng, acts)
-    return g
 
 
 def reference_style_steps(genome: Genome, w: float, state: np.ndarray, n_steps: int) -> int:
@@ -88,7 +72,7 @@ def main() -> None:
     repeats = 3 if args.quick else 7
     task = SwingUpTask(SwingUpOptions(rollouts=3))
     rows, result = [], {}
-    cases = [("champion-size", grown_genome(8, 20, 1)), ("~30 nodes/50 conns", grown_genome(24, 50, 2))]
+    cases = [("champion-size", grown_genome(5, 1, 8, 20, 1)), ("~30 nodes/50 conns", grown_genome(5, 1, 24, 50, 2))]
     if args.champion:
         from wann.cli import load_champion_path
 
