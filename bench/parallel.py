@@ -40,7 +40,8 @@ import ray
 
 sys.path.insert(0, os.path.dirname(__file__))
 from common import print_table, result_line  # noqa: E402
-from swingup import WEIGHTS, grown_genome  # noqa: E402
+from common import grown_genome  # noqa: E402
+from swingup import WEIGHTS  # noqa: E402
 
 from wann.config import load_config  # noqa: E402
 from wann.evaluation import SerialEvaluator  # noqa: E402
@@ -106,7 +107,7 @@ class Meter:
 
 
 def population(n_hidden: int, n_conns: int, size: int) -> list:
-    return [compile_genome(grown_genome(n_hidden, n_conns, 1000 * n_hidden + s)) for s in range(size)]
+    return [compile_genome(grown_genome(5, 1, n_hidden, n_conns, 1000 * n_hidden + s)) for s in range(size)]
 
 
 def meters(evaluators: dict) -> dict[str, Meter]:

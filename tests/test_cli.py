@@ -75,3 +75,16 @@ def test_ctrl_c_writes_a_checkpoint_and_resume_finishes(tmp_path):
     ck = json.loads((out / "checkpoint.json").read_text())
     assert ck["generation"] == len(read_log(out)) >= 3
     assert main(["resume", str(out), "--generations", str(ck["generation"] + 1), "--quiet"]) == 0
+
+
+def test_wann_prune_passes_flags_to_prune_baselines(tmp_path, mnist_dir):
+    out = tmp_path / "p"
+    r = wann("prune", "--method", "magnitude", "--input", "256", "--target-connections", "2000", "--seeds", "1",
+             "--epochs", "0.1", "--n-train", "2000", "--n-test", "500", "--data-dir", str(mnist_dir),
+             "--out", str(out), "--quiet")
+    assert r.returncode == 0, r.stderr
+    rows = json.loads((out / "results.json").read_text())
+    rows = rows["records"] if isinstance(rows, dict) else rows
+    assert any(row["connections"] == 2000 for row in rows)
+    bad = wann("prune", "--method", "nope")
+    assert bad.returncode == 2 and "invalid choice" in bad.stderr and "Traceback" not in bad.stderr

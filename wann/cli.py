@@ -23,11 +23,17 @@ from wann.run import Interrupted, Run, format_row
 COMMAND_MODULES: list[str] = [
     "wann.analysis_cli",
     "wann.compare_cli",
+    "wann.prune_cli",
 ]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``wann`` console script; returns the exit code."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv[:1] == ["prune"]:  # passed through whole to prune_baselines
+        from wann.prune_cli import run
+
+        return run(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     try:
