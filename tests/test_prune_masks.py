@@ -53,7 +53,6 @@ def test_without_rezero_adam_would_revive_pruned_weights():
 
 
 def test_counts_and_live_units():
-    model = build_model("mlp", 4, (3,), n_outputs=2, seed=0)
     m0 = torch.zeros(3, 4, dtype=torch.bool)
     m0[0, :2] = True                      # unit 0 has inputs; unit 2 has none
     m1 = torch.zeros(2, 3, dtype=torch.bool)
