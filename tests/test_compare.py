@@ -113,3 +113,13 @@ def test_cli_end_to_end_writes_tables(tmp_path, monkeypatch):
     assert doc["format"] == "wann.compare/1" and doc["provenance"]["weights"] == [-1.0, 2.0]
     assert (out / "compare.csv").read_text().count("\n") == len(doc["rows"]) + 1
     assert (out / "compare.png").stat().st_size > 0 and "| magnitude | 4 (6) |" in (out / "compare.md").read_text()
+
+
+@pytest.mark.slow
+def test_plot_draws_a_pruned_point(tmp_path, capsys):
+    folder = _prune_folder(tmp_path)
+    assert main(["plot", str(folder / "seed_0" / "ticket_level_01.npz"), "--out", str(tmp_path / "fig")]) == 0
+    assert (tmp_path / "fig" / "ticket_level_01.png").stat().st_size > 0
+    assert "ticket_level_01.svg" in capsys.readouterr().out
+    assert main(["plot", str(folder / "seed_0" / "init.npz")]) == 2  # not a point file: one clear line
+    assert "not a prune_baselines point" in capsys.readouterr().err

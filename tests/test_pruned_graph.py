@@ -9,7 +9,7 @@ from prune_baselines.masks import Masks
 from prune_baselines.models import build_model
 from wann.genome import Genome
 from wann.network import compile_genome, forward
-from wann.pruned_graph import mlp_genome, shared_forward
+from wann.pruned_graph import live_genome, mlp_genome, shared_forward
 
 
 def _pruned(seed: int = 0):
@@ -79,3 +79,20 @@ def test_bad_shapes_raise():
     _, _, weights, biases, masks = _pruned()
     with pytest.raises(ValueError, match="do not chain"):
         mlp_genome(weights, biases[::-1], masks)
+
+
+def test_live_genome_drops_dead_units_and_keeps_outputs():
+    _, _, weights, biases, masks = _pruned(6)
+    masks[1][:, 1] = False  # hidden unit 1 of layer 1 feeds nothing: dead
+    masks[2][:, 3] = False  # hidden unit 3 of layer 2 feeds nothing: dead
+    g = mlp_genome(weights, biases, masks, "trained")
+    live = live_genome(g)
+    live.validate()
+    live2 = masks[2].any(axis=0)  # ids: bias 0, inputs 1..6, outputs 7..9, layer 1 10..14, layer 2 15..18
+    live1 = masks[1][live2].any(axis=0)
+    dead = set((10 + np.flatnonzero(~live1)).tolist()) | set((15 + np.flatnonzero(~live2)).tolist())
+    assert {11, 18} <= dead
+    assert set(g.node_id.tolist()) - set(live.node_id.tolist()) == dead
+    assert not (np.isin(live.conn_src, list(dead)) | np.isin(live.conn_dst, list(dead))).any()
+    x = np.random.default_rng(7).normal(size=(30, 6))
+    np.testing.assert_array_equal(forward(compile_genome(live), x), forward(compile_genome(g), x))

@@ -21,7 +21,8 @@ from wann.io import write_json
 def register(sub) -> None:
     """Add the four subcommands to the ``wann`` parser."""
     pl = sub.add_parser("plot", help="draw the champion's graph (PNG + SVG); --curves: the run's curves too")
-    pl.add_argument("path", help="run folder or champion file")
+    pl.add_argument("path", help="run folder or champion file, or a pruned network's point file "
+                                 "(prune_baselines folder: seed_<s>/<variant>_level_<ii>.npz)")
     pl.add_argument("--curves", action="store_true", help="also plot fitness and size against generations")
     pl.add_argument("--out", help="output folder (default: beside the champion)")
     pl.set_defaults(func=cmd_plot)
@@ -86,7 +87,7 @@ def _stem(file: Path, out_dir: str | None = None) -> Path:
     """Output stem beside the champion: ``runs/x/champion.json`` -> ``runs/x/champion``."""
     folder = Path(out_dir) if out_dir else file.parent
     folder.mkdir(parents=True, exist_ok=True)
-    return folder / file.name.removesuffix(".json")
+    return folder / file.stem
 
 
 def _trial_task(data: dict, file: Path, overrides):
@@ -123,6 +124,8 @@ def cmd_plot(args) -> int:
     from wann.plots import draw_genome, plot_curves
     from wann.run import read_log
 
+    if Path(args.path).suffix == ".npz":
+        return _plot_pruned(Path(args.path), args)
     c, data, file = _load(args.path)
     stem = _stem(file, args.out)
     ins, outs, shape = _names(data, file)
@@ -136,6 +139,31 @@ def cmd_plot(args) -> int:
         written += plot_curves(rows, stem.with_name("curves"), f"{file.parent.name}: {len(rows)} generations")
     for p in written:
         print(p)
+    return 0
+
+
+def _plot_pruned(file: Path, args) -> int:
+    """Draw a pruned MLP (a prune_baselines point) as a graph, the way a WANN is drawn: live units only."""
+    from prune_baselines.errors import PruneError
+    from prune_baselines.results import read_point
+    from wann.plots import draw_genome
+    from wann.pruned_graph import live_genome, mlp_genome
+
+    if args.curves:
+        raise UserError("--curves needs a WANN run folder; a pruned point has no generations")
+    if not file.exists():
+        raise UserError(f"{file}: no such point file")
+    try:
+        p = read_point(file)
+    except PruneError as exc:
+        raise UserError(str(exc)) from None
+    r = p.record
+    genome = live_genome(mlp_genome(p.weights, p.biases, p.masks, "trained"))
+    title = (f"{r['method']} {r['variant']}, seed {r['seed']}, level {r['level']} "
+             f"(test accuracy {100 * r['test_accuracy']:.2f}%)")
+    outs = [str(d) for d in range(p.weights[-1].shape[0])]
+    for path in draw_genome(genome, _stem(file, args.out), None, outs, title):
+        print(path)
     return 0
 
 

@@ -93,6 +93,32 @@ def mlp_genome(weights: Sequence[np.ndarray], biases: Sequence[np.ndarray], mask
                   np.ones(src.size, dtype=bool), None if mode == "shared" else np.concatenate(vals))
 
 
+def live_genome(genome: Genome) -> Genome:
+    """The genome without the hidden nodes that reach no output, and without their connections.
+
+    A pruned MLP keeps every unit; most of them are dead at high sparsity. Outputs are unchanged
+    (a node that reaches no output contributes nothing), so this is for drawing and counting.
+    """
+    on = genome.conn_enabled
+    src, dst = genome.conn_src[on], genome.conn_dst[on]
+    live = set(genome.node_id[genome.node_kind == OUTPUT].tolist())
+    frontier = list(live)
+    preds: dict[int, list[int]] = {}
+    for s, d in zip(src.tolist(), dst.tolist()):
+        preds.setdefault(d, []).append(s)
+    while frontier:
+        for p in preds.get(frontier.pop(), ()):
+            if p not in live:
+                live.add(p)
+                frontier.append(p)
+    keep_node = (genome.node_kind != HIDDEN) | np.isin(genome.node_id, list(live))
+    keep_conn = np.isin(genome.conn_src, genome.node_id[keep_node]) & np.isin(genome.conn_dst, genome.node_id[keep_node])
+    cw = None if genome.conn_weight is None else genome.conn_weight[keep_conn]
+    return Genome(genome.node_id[keep_node], genome.node_kind[keep_node], genome.node_act[keep_node],
+                  genome.conn_innov[keep_conn], genome.conn_src[keep_conn], genome.conn_dst[keep_conn],
+                  genome.conn_enabled[keep_conn], cw)
+
+
 def shared_forward(masks: Sequence[np.ndarray], x: np.ndarray, w: float, signs: Sequence[np.ndarray] | None = None,
                    bias_signs: Sequence[np.ndarray] | None = None) -> np.ndarray:
     """Direct numpy forward of the masked MLP with every connection at ``w`` (times ``signs``), ReLU hidden.
