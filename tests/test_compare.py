@@ -6,9 +6,9 @@ import json
 import numpy as np
 import pytest
 
-from prune_baselines.results import point_arrays, save_npz
+from prune_baselines.results import point_arrays, read_point, save_npz
 from wann.cli import main
-from wann.compare import Network, markdown, pruned_networks, score, summarize
+from wann.compare import Network, markdown, markdown_weights, pruned_networks, score, series_label, summarize
 from wann.genome import BIAS, INPUT, OUTPUT, Genome
 from wann.pruned_graph import mlp_genome
 
@@ -62,6 +62,9 @@ def test_summary_and_markdown_table():
     lines = markdown(summarize(rows)).splitlines()
     assert lines[2] == "| WANN | 2 (2) | 1 | - | 75.00 | 75.00 | - | - | - | - | 0 | 0 | " + lines[2].split(" | ")[-1]
     assert lines[3].startswith("| magnitude | 3 (7) | 2 | 50.00 ± 25.00 | 25.00 | 25.00 | 75.00 | 75.00 | - | - | 2 | 5 |")
+    per_w = markdown_weights(summarize(rows)).splitlines()
+    assert per_w[0] == "| series | connections | w = -1 | w = 2 |"
+    assert per_w[2:] == ["| WANN | 2 | 25.00 | 75.00 |", "| magnitude | 3 | 25.00 | 25.00 |"]
 
 
 def _prune_folder(tmp_path):
@@ -83,7 +86,7 @@ def _prune_folder(tmp_path):
 
 def test_pruned_folder_loader_and_random_control(tmp_path):
     nets = pruned_networks(_prune_folder(tmp_path))
-    assert [n.series for n in nets] == ["magnitude", "magnitude random mask"]
+    assert [n.series for n in nets] == ["magnitude", "magnitude random mask (untrained)"]
     ticket, ctrl = nets
     assert set(ticket.genomes) == {"trained", "shared", "signed_trained", "signed_init"}
     assert set(ctrl.genomes) == {"shared", "signed_init"}
@@ -93,6 +96,20 @@ def test_pruned_folder_loader_and_random_control(tmp_path):
     assert ws(ctrl.genomes["shared"]) == ws(ticket.genomes["shared"]) == 4
     assert (ticket.train_epochs, ticket.provenance["cumulative_wall_s"]) == (2.0, 9.0)
     assert pruned_networks(_prune_folder(tmp_path / "b"), max_connections=2) == []
+
+
+def test_series_labels_and_dense_duplicates_skipped(tmp_path):
+    lab = lambda m, v, l: series_label({"method": m, "variant": v, "level": l})
+    assert (lab("imp", "ticket", 3), lab("imp", "random_mask", 3), lab("imp", "reinit", 3)) == \
+        ("IMP", "IMP random mask (trained)", "IMP reinit")
+    assert (lab("obd", "ticket", 0), lab("random", "ticket", 2), lab("synflow", "ticket", 1)) == \
+        ("dense MLP", "random mask (trained)", "SynFlow")
+    folder = _prune_folder(tmp_path)
+    rec0 = {**json.loads(str(np.load(folder / "seed_0" / "ticket_level_01.npz")["record_json"])), "level": 0}
+    p = read_point(folder / "seed_0" / "ticket_level_01.npz")
+    save_npz(folder / "seed_0" / "ticket_level_00.npz", point_arrays(p.weights, p.biases, p.masks, rec0))
+    # level 1 has as many connections as the dense level 0: only the dense point stays
+    assert [n.series for n in pruned_networks(folder)] == ["dense MLP"]
 
 
 def test_cli_errors(tmp_path, capsys):

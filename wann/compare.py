@@ -13,11 +13,13 @@ Every network (a WANN champion, a pruned ticket, a control) becomes a Genome
   trained / initial weight ("signed constant"); bias connections as documented in
   ``wann.pruned_graph``.
 
-Controls: every pruned ticket also gets a ``random mask`` network, a uniformly
-random mask with the same per-layer counts (untrained: shared and signed_init
-evaluations only); trained random masks and dense small networks come from
-prune_baselines folders (``--method random``; level 0 of an ``--model mlp`` run),
-labelled by their method and, for level 0, ``dense``.
+Controls: every pruned ticket also gets a ``random mask (untrained)`` network, a
+uniformly random mask with the same per-layer counts (shared and signed_init
+evaluations only). Trained controls come from prune_baselines folders: IMP's
+``random_mask`` variant (same per-layer counts, trained: ``IMP random mask
+(trained)``), ``--method random`` (``random mask (trained)``) and level 0 of an
+``--model mlp`` run (``dense MLP``: a small dense network of about the same size;
+its pruned levels at the dense size are skipped, nothing was pruned there).
 
 Connections on the figure's x axis count bias connections (``connections_with_biases``):
 a WANN's bias node connections are connections too. The table carries both counts.
@@ -136,6 +138,20 @@ def markdown(summary: Sequence[dict]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def markdown_weights(summary: Sequence[dict], kind: str = "shared") -> str:
+    """One line per (series, connections): mean test accuracy (%) under each weight w of the series (``kind``)."""
+    cells: dict[tuple, dict[float, dict]] = {}
+    for s in summary:
+        if s["evaluation"] == kind and s["weight"] is not None:
+            cells.setdefault((s["series"], s["connections"]), {})[s["weight"]] = s
+    ws = sorted({w for by_w in cells.values() for w in by_w})
+    lines = ["| series | connections | " + " | ".join(f"w = {w:g}" for w in ws) + " |", "|" + "---|" * (2 + len(ws))]
+    for (series, conns), by_w in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        lines.append(f"| {series} | {conns} | "
+                     + " | ".join(f"{100 * by_w[w]['mean']:.2f}" if w in by_w else "-" for w in ws) + " |")
+    return "\n".join(lines) + "\n"
+
+
 def rows_csv(rows: Sequence[dict]) -> str:
     """The long table: one row per (network, evaluation, weight)."""
     buf = io.StringIO()
@@ -182,11 +198,19 @@ def wann_networks(path: str | Path) -> list[Network]:
     return [Network("WANN", str(file), seed, c.generation, 256, n, n, genomes, epochs, wall, prov)]
 
 
-def _label(cfg: dict, record: dict) -> str:
+METHOD_NAMES = {"imp": "IMP", "obd": "OBD", "synflow": "SynFlow", "magnitude": "magnitude"}
+VARIANT_NAMES = {"random_mask": "random mask (trained)", "reinit": "reinit"}
+
+
+def series_label(record: dict) -> str:
+    """The series of a prune_baselines point: ``dense MLP`` (level 0), ``random mask (trained)`` (method random),
+    the method's name for its tickets (``IMP``, ``OBD``, ...), plus the control's name (``IMP reinit``)."""
     if record["level"] == 0:
         return "dense MLP"
-    name = {"random": "random mask (trained)"}.get(record["method"], record["method"])
-    return name if record["variant"] == "ticket" else f"{name} {record['variant']}"
+    if record["method"] == "random":
+        return "random mask (trained)"
+    name = METHOD_NAMES.get(record["method"], record["method"])
+    return name if record["variant"] == "ticket" else f"{name} {VARIANT_NAMES.get(record['variant'], record['variant'])}"
 
 
 def random_counts_mask(masks: Sequence[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:
@@ -211,10 +235,13 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
     except PruneError as exc:
         raise UserError(f"{exc}; give --baselines a folder written by `python -m prune_baselines`") from None
     cfg = res.config
+    dense = {r["seed"]: r["connections"] for r in res.records if r["level"] == 0}
     nets = []
     for r in res.records:
         if max_connections and r["connections"] > max_connections:
             continue
+        if r["level"] > 0 and r["connections"] >= dense.get(r["seed"], r["connections"] + 1):
+            continue  # a target at the dense size: nothing pruned, the dense point already stands for it
         try:
             p = read_point(point_path(folder, r["seed"], r["variant"], r["level"]))
             init = load_npz(folder / f"seed_{r['seed']}" / "init.npz")
@@ -222,7 +249,7 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
             raise UserError(str(exc)) from None
         init_w = [init[f"weight_{l}"] for l in range(len(p.weights))]
         masks = [np.asarray(m, dtype=bool) for m in p.masks]
-        label = _label(cfg, r)
+        label = series_label(r)
         genomes = {"trained": mlp_genome(p.weights, p.biases, masks, "trained"),
                    "shared": mlp_genome(p.weights, p.biases, masks, "shared"),
                    "signed_trained": mlp_genome(p.weights, p.biases, masks, "signed", bias_signs_from=p.biases),
@@ -235,12 +262,12 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
                       connections=int(r["connections"]), connections_with_biases=int(r["connections_with_biases"]))
         nets.append(Network(label, str(folder), genomes=genomes, train_epochs=float(r["epochs"]),
                             train_wall_s=float(r["wall_s"]), provenance=prov, **common))
-        if controls and r["level"] > 0 and r["variant"] == "ticket":
+        if controls and r["level"] > 0 and r["variant"] == "ticket" and r["method"] != "random":
             rng = np.random.default_rng([int(r["seed"]), int(r["level"]), 8])
             rm = random_counts_mask(masks, rng)
             ctrl = {"shared": mlp_genome(p.weights, p.biases, rm, "shared"),
                     "signed_init": mlp_genome(p.weights, p.biases, rm, "signed", signs_from=init_w)}
-            nets.append(Network(f"{label} random mask", str(folder), genomes=ctrl,
+            nets.append(Network(f"{label} random mask (untrained)", str(folder), genomes=ctrl,
                                 provenance=prov | {"control": "random mask, same per-layer counts, untrained",
                                                    "rng": [int(r["seed"]), int(r["level"]), 8]}, **common))
     return nets
@@ -281,35 +308,51 @@ def compare(nets: Sequence[Network], data: Callable[[int], tuple[np.ndarray, np.
     return rows
 
 
+PANELS = (("trained weights", {"trained": "-"}),
+          ("one shared weight w (bias connections too)", {"shared best": "-", "shared ensemble": ":"}),
+          ("signed constant: w * sign(weight)", {"signed_trained best": "-", "signed_init best": "--"}))
+
+
 def plot(summary: Sequence[dict], stem: str | Path, title: str = "") -> list[Path]:
-    """Test accuracy against connections (log x): colour per series, line style per evaluation."""
+    """Test accuracy against connections (log x), one panel per kind of evaluation (PANELS), one colour per
+    series; mean +- SD over seeds. ``best`` picks w on the test set (optimistic)."""
     import matplotlib.pyplot as plt
+    from matplotlib.lines import Line2D
+    from matplotlib.ticker import FuncFormatter
 
     from wann.plots import save_figure
 
-    styles = {"trained": ("-", "o"), "shared best": ("--", "s"), "shared ensemble": (":", "^"),
-              "signed_trained best": ("-.", "D"), "signed_init best": ((0, (1, 1)), "v")}
-    fig, ax = plt.subplots(figsize=(9, 5.5))
-    colours = {}
-    for s in sorted({s["series"] for s in summary}):
-        colours[s] = f"C{len(colours) % 10}"
-    for (series, ev) in sorted({(s["series"], s["evaluation"]) for s in summary}):
-        if ev not in styles:
-            continue
-        pts = sorted((s for s in summary if s["series"] == series and s["evaluation"] == ev and s["weight"] is None),
-                     key=lambda s: s["connections_with_biases"])
-        xs = [s["connections_with_biases"] for s in pts]
-        ys = np.array([100 * s["mean"] for s in pts])
-        sd = np.array([100 * s["sd"] for s in pts])
-        ls, mk = styles[ev]
-        ax.errorbar(xs, ys, yerr=sd, linestyle=ls, marker=mk, color=colours[series], markersize=4, capsize=2,
-                    label=f"{series}: {ev}")
-    ax.set_xscale("log")
-    ax.set_xlabel("connections (bias connections included)")
-    ax.set_ylabel("MNIST test accuracy (%)")
-    ax.set_title(title or "WANN vs pruned networks (mean ± SD over seeds)")
-    ax.grid(True, which="both", alpha=0.3)
-    ax.legend(fontsize=6.5, ncol=2, loc="lower right")
+    fig, axes = plt.subplots(1, len(PANELS), figsize=(16, 5.5), sharey=True)
+    series = sorted({s["series"] for s in summary}, key=lambda n: (n != "WANN", n))
+    colours = {n: f"C{k % 10}" for k, n in enumerate(series)}
+    drawn: set[str] = set()
+    for ax, (name, styles) in zip(axes, PANELS):
+        for sname in series:
+            for ev, ls in styles.items():
+                pts = sorted((s for s in summary if s["series"] == sname and s["evaluation"] == ev),
+                             key=lambda s: s["connections_with_biases"])
+                if not pts:
+                    continue
+                drawn.add(sname)
+                ax.errorbar([s["connections_with_biases"] for s in pts], [100 * s["mean"] for s in pts],
+                            yerr=[100 * s["sd"] for s in pts], linestyle=ls, marker="o", markersize=3.5,
+                            color=colours[sname], capsize=2, linewidth=1.3)
+        ax.axhline(10.0, color="0.6", linewidth=0.8, linestyle=(0, (2, 3)))
+        ax.set_xscale("log")
+        ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        ax.xaxis.set_minor_formatter(FuncFormatter(lambda v, _: f"{v:g}" if str(int(v))[0] in "25" else ""))
+        ax.tick_params(axis="x", which="minor", labelsize=7)
+        ax.set_xlabel("connections (bias connections included)")
+        ax.set_title(name, fontsize=10)
+        ax.grid(True, which="both", alpha=0.3)
+        ax.legend(handles=[Line2D([], [], color="0.3", linestyle=ls, label=ev) for ev, ls in styles.items()],
+                  fontsize=7, loc="upper left")
+    axes[0].set_ylabel("MNIST test accuracy (%)")
+    axes[0].set_ylim(0, 100)
+    fig.legend(handles=[Line2D([], [], color=colours[n], marker="o", label=n) for n in series if n in drawn],
+               loc="lower center", ncol=min(len(drawn), 5), fontsize=8, frameon=False)
+    fig.suptitle(title or "WANN vs pruned networks: mean ± SD over seeds (dotted grey: chance)")
+    fig.tight_layout(rect=(0, 0.1, 1, 1))
     return save_figure(fig, stem)
 
 

@@ -67,7 +67,8 @@ def cmd_compare(args: argparse.Namespace) -> int:
     doc = cmp.report(rows, nets, provenance)
     write_json(out / "compare.json", doc)
     write_atomic(out / "compare.csv", cmp.rows_csv(rows))
-    write_atomic(out / "compare.md", cmp.markdown(doc["summary"]))
+    write_atomic(out / "compare.md", cmp.markdown(doc["summary"]) + "\nShared weight, accuracy (%) per w (mean over "
+                 "seeds):\n\n" + cmp.markdown_weights(doc["summary"]))
     figs = cmp.plot(doc["summary"], out / "compare")
     print(cmp.markdown(doc["summary"]))
     print(f"wrote {out / 'compare.csv'}, {out / 'compare.md'}, {out / 'compare.json'}, "
