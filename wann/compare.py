@@ -64,8 +64,8 @@ class Network:
     connections: int
     connections_with_biases: int
     genomes: dict[str, Genome]  # evaluation kind ("trained" or one of SHARED_KINDS) -> genome
-    train_epochs: float = 0.0
-    train_wall_s: float = 0.0
+    train_epochs: float = 0.0  # what the point cost: the whole chain (IMP/OBD levels before it included)
+    train_wall_s: float = 0.0  # ... in wall seconds (a WANN: the search up to the champion, plus its tuning)
     provenance: dict = field(default_factory=dict)
 
 
@@ -123,7 +123,8 @@ def markdown(summary: Sequence[dict]) -> str:
     for s in summary:
         if s["weight"] is None:
             cells.setdefault((s["series"], s["connections"]), {})[s["evaluation"]] = s
-    head = ["series", "connections (with biases)", "n", *SUMMARY_COLUMNS, "train epochs", "train s", "eval s"]
+    head = ["series", "connections (with biases)", "n", *SUMMARY_COLUMNS,
+            "epochs (chain)", "train s (chain)", "eval s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for (series, conns), by_ev in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0])):
         any_s = by_ev.get("trained") or by_ev.get("shared best") or next(iter(by_ev.values()))
@@ -260,8 +261,9 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
                 "cumulative_wall_s": r.get("cumulative_wall_s")}
         common = dict(seed=int(r["seed"]), level=int(r["level"]), input=int(cfg.get("input", p.weights[0].shape[1])),
                       connections=int(r["connections"]), connections_with_biases=int(r["connections_with_biases"]))
-        nets.append(Network(label, str(folder), genomes=genomes, train_epochs=float(r["epochs"]),
-                            train_wall_s=float(r["wall_s"]), provenance=prov, **common))
+        nets.append(Network(label, str(folder), genomes=genomes,
+                            train_epochs=float(r.get("cumulative_epochs", r["epochs"])),
+                            train_wall_s=float(r.get("cumulative_wall_s", r["wall_s"])), provenance=prov, **common))
         if controls and r["level"] > 0 and r["variant"] == "ticket" and r["method"] != "random":
             rng = np.random.default_rng([int(r["seed"]), int(r["level"]), 8])
             rm = random_counts_mask(masks, rng)
