@@ -7,6 +7,7 @@ import time
 import pytest
 
 from tests.conftest import REPO
+from wann import checkpoint as ckpt
 from wann.cli import main
 from wann.run import read_log
 
@@ -26,7 +27,7 @@ def test_demo_runs_and_improves(tmp_path):
     assert len(rows) == 40 and r.stdout.count("gen ") == 40
     assert max(x["best_mean"] for x in rows[-10:]) > rows[0]["best_mean"]
     assert rows[-1]["champion_fitness"] > rows[0]["champion_fitness"]
-    for name in ("config.toml", "meta.json", "log.jsonl", "checkpoint.json", "champion.json"):
+    for name in ("config.toml", "meta.json", "log.jsonl", "checkpoint.npz", "champion.json"):
         assert (out / name).exists()
     show = wann("show", str(out))
     assert show.returncode == 0 and "connections:" in show.stdout and "w = +2.00" in show.stdout
@@ -71,7 +72,7 @@ def test_ctrl_c_writes_a_checkpoint_and_resume_finishes(tmp_path):
     _, err = p.communicate(timeout=60)
     assert p.returncode == 130
     assert "wann resume" in err and "Traceback" not in err
-    ck = json.loads((out / "checkpoint.json").read_text())
+    ck, _ = ckpt.load(out)
     assert ck["generation"] == len(read_log(out)) >= 3
     assert main(["resume", str(out), "--generations", str(ck["generation"] + 1), "--quiet"]) == 0
 

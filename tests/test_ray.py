@@ -258,5 +258,5 @@ def test_ctrl_c_on_local_ray_checkpoints_and_leaves_no_processes(tmp_path):
             p.kill()
     assert p.returncode == 130, err[-3000:]
     assert "wann resume" in err and "Traceback" not in err
-    assert (out / "checkpoint.json").exists()
+    assert (out / "checkpoint.npz").exists()
     assert wait_gone(p.pid) == []

@@ -3,6 +3,7 @@ import json
 import numpy as np
 import pytest
 
+from wann import checkpoint as ckpt
 from wann.config import config_from_dict
 from wann.evaluation import SerialEvaluator
 from wann.run import TIME_KEYS, Run, read_log
@@ -35,9 +36,9 @@ def test_resume_is_bit_for_bit(tmp_path):
     assert strip(read_log(tmp_path / "a")) == strip(read_log(tmp_path / "b"))
     assert len(read_log(tmp_path / "b")) == 8
     assert (tmp_path / "a" / "champion.json").read_text() == (tmp_path / "b" / "champion.json").read_text()
-    ca, cb = (json.loads((tmp_path / p / "checkpoint.json").read_text()) for p in "ab")
-    ca.pop("elapsed"), cb.pop("elapsed")
-    assert ca == cb
+    (sa, pa), (sb, pb) = (ckpt.load(tmp_path / p) for p in "ab")
+    sa.pop("elapsed"), sb.pop("elapsed")
+    assert sa == sb and [g.to_dict() for g in pa] == [g.to_dict() for g in pb]
 
 
 def test_resume_cuts_log_lines_written_after_the_checkpoint(tmp_path):
@@ -87,6 +88,9 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     from wann.errors import UserError
 
     run_to(tmp_path / "a", 2)
-    (tmp_path / "a" / "checkpoint.json").write_text("{not json")
-    with pytest.raises(UserError, match="checkpoint.json is corrupt"):
+    (tmp_path / "a" / "checkpoint.npz").write_bytes(b"not a zip")
+    with pytest.raises(UserError, match="checkpoint.npz is corrupt"):
+        Run.resume(tmp_path / "a")
+    (tmp_path / "a" / "checkpoint.npz").unlink()
+    with pytest.raises(UserError, match="checkpoint.npz not found"):
         Run.resume(tmp_path / "a")

@@ -38,7 +38,7 @@ def test_state_round_trip_continues_identically():
     a = make(pop=16)
     mean = np.linspace(0, 1, 16)
     a.tell(mean, mean)
-    b = Search.from_state(a.cfg, a.activations, a.state())
+    b = Search.from_state(a.cfg, a.activations, a.state(), [g.copy() for g in a.population])
     a.tell(mean[::-1], mean)
     b.tell(mean[::-1], mean)
     assert [g.to_dict() for g in a.population] == [g.to_dict() for g in b.population]

@@ -1,9 +1,9 @@
 """The run loop: generations, log, checkpoints, champion, Ctrl-C.
 
 A run folder holds ``config.toml`` (resolved), ``meta.json`` (command, overrides,
-versions), ``log.jsonl`` (one JSON object per generation), ``checkpoint.json``
-and ``champion.json``. The checkpoint (format ``wann.checkpoint/1``, JSON, no
-pickle) stores the next population, both random generators' states, the
+versions), ``log.jsonl`` (one JSON object per generation), ``checkpoint.npz``
+and ``champion.json``. The checkpoint (``wann.checkpoint``: numpy arrays and JSON,
+no pickle) stores the next population, both random generators' states, the
 innovation counters, the generation and evaluation counters and the champion:
 ``wann resume`` continues bit for bit as if the run had never stopped.
 """
@@ -22,15 +22,15 @@ from typing import Callable
 import numpy as np
 
 from wann import champion as champ
+from wann import checkpoint as ckpt
 from wann.config import Config, config_from_dict
 from wann.errors import UserError
 from wann.evaluation import Evaluator
-from wann.io import read_json, write_atomic, write_json
+from wann.io import write_atomic, write_json
 from wann.network import compile_genome
 from wann.search import Search
 from wann.tasks import Task, make_task
 
-CHECKPOINT_FORMAT = "wann.checkpoint/1"
 SEED_RANGE = 2**31 - 2**16  # generation seeds; rollouts use seed, seed+1, ...
 TIME_KEYS = ("seconds", "elapsed")  # the only log fields that differ between identical runs
 
@@ -58,7 +58,7 @@ class Run:
     def create(cls, cfg: Config, run_dir: Path, meta: dict) -> Run:
         """A fresh run in a new folder (refuses to overwrite a run)."""
         run_dir = Path(run_dir)
-        if (run_dir / "checkpoint.json").exists() or (run_dir / "log.jsonl").exists():
+        if (run_dir / ckpt.FILE).exists() or (run_dir / "log.jsonl").exists():
             raise UserError(f"{run_dir} already holds a run; continue it with `wann resume {run_dir}` "
                             "or choose another --out")
         run_dir.mkdir(parents=True, exist_ok=True)
@@ -78,19 +78,17 @@ class Run:
             raise UserError(f"{run_dir} is not a run folder (no config.toml); start one with `wann evolve CONFIG`")
         cfg = config_from_dict(tomllib.loads((run_dir / "config.toml").read_text()), overrides or [],
                                str(run_dir / "config.toml"))
-        ck = read_json(run_dir / "checkpoint.json", "checkpoint")
-        if ck.get("format") != CHECKPOINT_FORMAT:
-            raise UserError(f"{run_dir / 'checkpoint.json'}: unknown format {ck.get('format')!r}")
+        ck, population = ckpt.load(run_dir)
         try:
             task = make_task(cfg.task)
-            search = Search.from_state(cfg.search, task.activations, ck["search"])
+            search = Search.from_state(cfg.search, task.activations, ck["search"], population)
             eval_rng = np.random.default_rng()
             eval_rng.bit_generator.state = ck["eval_rng"]
             best = champ.Champion.from_dict(ck["champion"]) if ck["champion"] else None
             run = cls(cfg, run_dir, task, search, eval_rng, int(ck["generation"]), int(ck["evaluations"]),
                       best, float(ck["elapsed"]))
         except (KeyError, TypeError, ValueError) as exc:
-            raise UserError(f"{run_dir / 'checkpoint.json'} is corrupt: {exc}") from None
+            raise UserError(f"{run_dir / ckpt.FILE} is corrupt: {exc}") from None
         rows = read_log(run_dir)
         write_atomic(run_dir / "log.jsonl", "".join(json.dumps(r) + "\n" for r in rows[: run.generation]))
         return run
@@ -159,8 +157,7 @@ class Run:
 
     # ---- checkpoint ------------------------------------------------------------
     def checkpoint(self) -> None:
-        write_json(self.dir / "checkpoint.json", {
-            "format": CHECKPOINT_FORMAT,
+        ckpt.save(self.dir, {
             "generation": self.generation,
             "evaluations": self.evaluations,
             "elapsed": self.elapsed,
@@ -168,7 +165,7 @@ class Run:
             "eval_rng": self.eval_rng.bit_generator.state,
             "champion": None if self.champion is None else self.champion.to_dict(
                 asdict(self.cfg.task), self.cfg.search.weights),
-        })
+        }, self.search.population)
 
     # ---- the loop ----------------------------------------------------------------
     def run(self, evaluator: Evaluator, until: int | None = None,

@@ -55,17 +55,17 @@ class Search:
 
     # ---- checkpoint state ------------------------------------------------
     def state(self) -> dict:
+        """Everything but the population (JSON-ready); ``from_state(cfg, acts, state, population)`` restores it."""
         return {
-            "population": [g.to_dict() for g in self.population],
             "next_node": self.innovations.next_node,
             "next_conn": self.innovations.next_conn,
             "rng": self.rng.bit_generator.state,
         }
 
     @classmethod
-    def from_state(cls, cfg: SearchConfig, activations: tuple[int, ...], state: dict) -> Search:
+    def from_state(cls, cfg: SearchConfig, activations: tuple[int, ...], state: dict,
+                   pop: list[Genome]) -> Search:
         rng = np.random.default_rng()
         rng.bit_generator.state = state["rng"]
-        pop = [Genome.from_dict(d) for d in state["population"]]
         inn = Innovations(int(state["next_node"]), int(state["next_conn"]))
         return cls(cfg, pop[0].n_inputs, pop[0].n_outputs, activations, rng, pop, inn)

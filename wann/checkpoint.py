@@ -1,0 +1,106 @@
+"""The run checkpoint: one ``checkpoint.npz`` (a numpy archive, read with ``allow_pickle=False``).
+
+Arrays:
+
+* ``state``: a 0-d string, JSON of format ``wann.checkpoint/2``: generation and evaluation
+  counters, elapsed seconds, both random generators' states, the innovation counters, the
+  champion (``wann.champion`` form, or null);
+* the population, flat: ``node_offsets`` [P+1] indexes ``node_id``, ``node_kind``, ``node_act``
+  (every genome's nodes one after the other); ``conn_offsets`` [P+1] indexes ``conn_innov``,
+  ``conn_src``, ``conn_dst``, ``conn_enabled``. Ids and innovations as int32, kinds and
+  activations as int8. Population genomes carry no per-connection weights.
+
+Written to a temp file in the same folder and renamed, so a checkpoint is always whole. A MNIST
+population (960 genomes of about 2,800 genes each, ``bench/checkpoint.py``): 37 MB written in
+0.25 s, against 123 MB and 8.8 s as JSON genomes (the earlier format, which cost a MNIST run with
+a checkpoint every 8 generations about 30 % of its wall time).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tempfile
+import zipfile
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from wann.errors import UserError
+from wann.genome import Genome, GenomeError
+
+FORMAT = "wann.checkpoint/2"
+FILE = "checkpoint.npz"
+_NODE = (("node_id", np.int32), ("node_kind", np.int8), ("node_act", np.int8))
+_CONN = (("conn_innov", np.int32), ("conn_src", np.int32), ("conn_dst", np.int32), ("conn_enabled", np.bool_))
+
+
+def _offsets(sizes: Sequence[int]) -> np.ndarray:
+    return np.concatenate([[0], np.cumsum(sizes)]).astype(np.int64)
+
+
+def pack_population(population: Sequence[Genome]) -> dict[str, np.ndarray]:
+    """The population as flat arrays (module docstring)."""
+    if any(g.conn_weight is not None for g in population):
+        raise ValueError("population genomes carry no connection weights")
+    out = {"node_offsets": _offsets([g.node_id.size for g in population]),
+           "conn_offsets": _offsets([g.conn_src.size for g in population])}
+    for name, dtype in _NODE + _CONN:
+        parts = [getattr(g, name) for g in population]
+        flat = np.concatenate(parts) if parts else np.zeros(0)
+        if dtype == np.int32 and flat.size and flat.max() >= 2**31:
+            raise ValueError(f"{name} exceeds int32")
+        out[name] = flat.astype(dtype)
+    return out
+
+
+def unpack_population(arrays: dict[str, np.ndarray]) -> list[Genome]:
+    """Genomes from ``pack_population``'s arrays, each validated (GenomeError if one is not a valid graph)."""
+    no, co = arrays["node_offsets"], arrays["conn_offsets"]
+    if no.size != co.size or no.size < 1:
+        raise GenomeError("node_offsets and conn_offsets disagree on the population size")
+    pop = []
+    for k in range(no.size - 1):
+        n, c = slice(int(no[k]), int(no[k + 1])), slice(int(co[k]), int(co[k + 1]))
+        g = Genome(*(arrays[name][n].astype(np.int64) for name, _ in _NODE),
+                   *(arrays[name][c].astype(np.int64) for name, _ in _CONN[:3]),
+                   arrays["conn_enabled"][c].astype(bool))
+        g.validate()
+        pop.append(g)
+    return pop
+
+
+def save(folder: str | Path, state: dict, population: Sequence[Genome]) -> Path:
+    """Write ``folder/checkpoint.npz`` atomically; returns its path."""
+    path = Path(folder) / FILE
+    buf = io.BytesIO()
+    np.savez(buf, state=np.array(json.dumps({"format": FORMAT} | state)), **pack_population(population))
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(buf.getbuffer())
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load(folder: str | Path) -> tuple[dict, list[Genome]]:
+    """(state, population) of ``folder/checkpoint.npz``; UserError naming the file if missing or corrupt."""
+    path = Path(folder) / FILE
+    if not path.exists():
+        raise UserError(f"{path} not found: {folder} has no checkpoint to resume from "
+                        "(a run writes one every run.checkpoint_every generations and on Ctrl-C)")
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            arrays = {k: z[k] for k in z.files}
+        state = json.loads(str(arrays.pop("state")))
+        if state.get("format") != FORMAT:
+            raise UserError(f"{path}: unknown format {state.get('format')!r}, expected {FORMAT!r}")
+        return state, unpack_population(arrays)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, GenomeError) as exc:
+        raise UserError(f"{path} is corrupt ({exc}); resume from a copy of the run folder or start again") from None
