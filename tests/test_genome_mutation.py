@@ -3,7 +3,7 @@ import json
 import numpy as np
 import pytest
 
-from tests.helpers import PROBS
+from tests.helpers import PROBS, random_genome
 from wann.activations import ALL, LINEAR
 from wann.genome import HIDDEN, INPUT, OUTPUT, Genome, GenomeError
 from wann.mutation import Innovations, add_connection, add_node, change_activation, enable_connection, mutate
@@ -167,3 +167,32 @@ def test_cycle_is_rejected():
             c["enabled"].append(True)
     with pytest.raises(GenomeError, match="cycle"):
         Genome.from_dict(d)
+
+
+def _python_kahn(g: Genome) -> list[int]:
+    """Kahn's algorithm as plain Python lists: a stack of ready rows, children in gene order."""
+    n = g.node_id.size
+    s, d = g.index_of(g.conn_src).tolist(), g.index_of(g.conn_dst).tolist()
+    indeg = np.bincount(d, minlength=n).tolist()
+    children: list[list[int]] = [[] for _ in range(n)]
+    for a, b in zip(s, d):
+        children[a].append(b)
+    stack, order = [i for i in range(n) if indeg[i] == 0], []
+    while stack:
+        i = stack.pop()
+        order.append(i)
+        for j in children[i]:
+            indeg[j] -= 1
+            if indeg[j] == 0:
+                stack.append(j)
+    return order
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_topological_order_equals_plain_kahn(seed):
+    g = random_genome(seed, n_mutations=120)
+    order = g.topological_order()
+    assert order.tolist() == _python_kahn(g)
+    pos = np.empty(order.size, dtype=np.int64)
+    pos[order] = np.arange(order.size)
+    assert np.all(pos[g.index_of(g.conn_src)] < pos[g.index_of(g.conn_dst)])

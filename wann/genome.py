@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+from numba import njit
 
 from wann.activations import LINEAR, NAMES
 
@@ -25,6 +26,51 @@ INPUT, OUTPUT, HIDDEN, BIAS = 1, 2, 3, 4
 KIND_NAMES = {INPUT: "input", OUTPUT: "output", HIDDEN: "hidden", BIAS: "bias"}
 KIND_CODES = {v: k for k, v in KIND_NAMES.items()}
 FORMAT = "wann.genome/1"
+
+
+@njit(cache=True)
+def children_csr(n, s, d):
+    """(start [n+1], child [E]): the targets of every row's edges s -> d, in edge order."""
+    start = np.zeros(n + 1, np.int64)
+    for a in s:
+        start[a + 1] += 1
+    for i in range(n):
+        start[i + 1] += start[i]
+    fill = start[:-1].copy()
+    child = np.empty(s.size, np.int64)
+    for k in range(s.size):
+        child[fill[s[k]]] = d[k]
+        fill[s[k]] += 1
+    return start, child
+
+
+@njit(cache=True)
+def _kahn(n, s, d):
+    """Kahn's algorithm with a stack, children in gene order; fewer than n rows when there is a cycle."""
+    start, child = children_csr(n, s, d)
+    indeg = np.zeros(n, np.int64)
+    for b in d:
+        indeg[b] += 1
+    stack = np.empty(n, np.int64)
+    top = 0
+    for i in range(n):
+        if indeg[i] == 0:
+            stack[top] = i
+            top += 1
+    order = np.empty(n, np.int64)
+    m = 0
+    while top > 0:
+        top -= 1
+        i = stack[top]
+        order[m] = i
+        m += 1
+        for k in range(start[i], start[i + 1]):
+            j = child[k]
+            indeg[j] -= 1
+            if indeg[j] == 0:
+                stack[top] = j
+                top += 1
+    return order[:m]
 
 
 class GenomeError(ValueError):
@@ -91,24 +137,10 @@ class Genome:
 
     def topological_order(self) -> np.ndarray:
         """Node row indices in a topological order over *all* genes; raises on a cycle."""
-        n = self.node_id.size
-        s, d = self.index_of(self.conn_src), self.index_of(self.conn_dst)
-        indeg = np.bincount(d, minlength=n).tolist()
-        children: list[list[int]] = [[] for _ in range(n)]
-        for a, b in zip(s.tolist(), d.tolist()):
-            children[a].append(b)
-        queue = [i for i in range(n) if indeg[i] == 0]
-        order = []
-        while queue:
-            i = queue.pop()
-            order.append(i)
-            for j in children[i]:
-                indeg[j] -= 1
-                if indeg[j] == 0:
-                    queue.append(j)
-        if len(order) != n:
+        order = _kahn(self.node_id.size, self.index_of(self.conn_src), self.index_of(self.conn_dst))
+        if order.size != self.node_id.size:
             raise GenomeError("the connections form a cycle; a WANN must be feed-forward")
-        return np.asarray(order, dtype=np.int64)
+        return order
 
     def layers(self) -> np.ndarray:
         """Layer per node row as the reference assigns it for add-connection.

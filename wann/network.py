@@ -18,7 +18,7 @@ from numba import njit
 from wann import fastmath
 from wann.activations import activate
 from wann.activations import apply as apply_act
-from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome
+from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome, children_csr
 
 
 @dataclass(frozen=True)
@@ -51,6 +51,21 @@ class Net:
         return depth
 
 
+@njit(cache=True)
+def _reaches_output(topo, s_row, d_row, is_hidden, is_output):
+    """Per node row: an output, or a hidden node with an edge s -> d into a node that reaches an output."""
+    start, child = children_csr(is_hidden.size, s_row, d_row)
+    useful = is_output.copy()
+    for t in range(topo.size - 1, -1, -1):
+        i = topo[t]
+        if is_hidden[i]:
+            for k in range(start[i], start[i + 1]):
+                if useful[child[k]]:
+                    useful[i] = True
+                    break
+    return useful
+
+
 def compile_genome(genome: Genome) -> Net:
     """Turn a genome into a Net (only enabled connections, only nodes that matter)."""
     kind = genome.node_kind
@@ -60,20 +75,12 @@ def compile_genome(genome: Genome) -> Net:
     weights = np.ones(s_row.size) if genome.conn_weight is None else genome.conn_weight[enabled]
 
     # keep hidden nodes from which an output is reachable through enabled edges
-    topo = genome.topological_order().tolist()
-    children: list[list[int]] = [[] for _ in range(kind.size)]
-    for a, b in zip(s_row.tolist(), d_row.tolist()):
-        children[a].append(b)
-    useful = (kind == OUTPUT).tolist()
-    is_hidden = (kind == HIDDEN).tolist()
-    for i in reversed(topo):
-        if is_hidden[i] and any(useful[c] for c in children[i]):
-            useful[i] = True
-    hidden = [i for i in topo if is_hidden[i] and useful[i]]
+    topo = genome.topological_order()
+    useful = _reaches_output(topo, s_row, d_row, kind == HIDDEN, kind == OUTPUT)
+    hidden = topo[useful[topo] & (kind[topo] == HIDDEN)]
     by_id = np.argsort(genome.node_id, kind="stable")
-    fixed = [i for i in by_id.tolist() if kind[i] == BIAS] + [i for i in by_id.tolist() if kind[i] == INPUT]
-    outputs = [i for i in by_id.tolist() if kind[i] == OUTPUT]
-    rows = np.asarray(fixed + hidden + outputs, dtype=np.int64)
+    k = kind[by_id]
+    rows = np.concatenate([by_id[k == BIAS], by_id[k == INPUT], hidden, by_id[k == OUTPUT]]).astype(np.int64)
 
     new_index = np.full(genome.node_id.size, -1, dtype=np.int64)
     new_index[rows] = np.arange(rows.size)
