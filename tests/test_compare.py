@@ -8,7 +8,7 @@ import pytest
 
 from prune_baselines.results import point_arrays, read_point, save_npz
 from wann.cli import main
-from wann.compare import Network, markdown, markdown_weights, pruned_networks, score, series_label, summarize
+from wann.compare import Network, markdown, markdown_budgets, markdown_weights, pruned_networks, score, series_label, summarize
 from wann.genome import BIAS, INPUT, OUTPUT, Genome
 from wann.pruned_graph import mlp_genome
 
@@ -65,6 +65,20 @@ def test_summary_and_markdown_table():
     per_w = markdown_weights(summarize(rows)).splitlines()
     assert per_w[0] == "| series | connections | w = -1 | w = 2 |"
     assert per_w[2:] == ["| WANN | 2 | 25.00 | 75.00 |", "| magnitude | 3 | 25.00 | 25.00 |"]
+
+
+def test_budget_table_picks_nearest_point_per_series():
+    def pt(series, conns, ev, mean):
+        return {"series": series, "connections": conns, "connections_with_biases": float(conns), "evaluation": ev,
+                "weight": None, "n": 1, "mean": mean, "sd": 0.0, "train_wall_s": 7.0}
+    summary = [pt("WANN", 10, "shared best", 0.8), pt("WANN", 20, "shared best", 0.5),  # champion: the 10
+               *[pt("IMP", c, "trained", a) for c, a in ((11, 0.9), (19, 0.95), (50, 0.97), (100, 0.98), (130, 0.99))],
+               pt("OBD", 14, "trained", 0.5), pt("OBD", 27, "trained", 0.6)]  # 1.4x and 1.35x off: never shown
+    lines = markdown_budgets(summary).splitlines()[2:]
+    got = [(l.split(" | ")[0].lstrip("| "), l.split(" | ")[1], l.split(" | ")[2]) for l in lines]
+    assert got == [("1× (10)", "WANN", "10 (10)"), ("1× (10)", "IMP", "11 (11)"), ("2× (20)", "WANN", "20 (20)"),
+                   ("2× (20)", "IMP", "19 (19)"), ("5× (50)", "IMP", "50 (50)"), ("10× (100)", "IMP", "100 (100)")]
+    assert lines[1].split(" | ")[4] == "90.00" and markdown_budgets(summary[2:]) == ""
 
 
 def _prune_folder(tmp_path):

@@ -117,25 +117,71 @@ def summarize(rows: Sequence[dict]) -> list[dict]:
     return out
 
 
-def markdown(summary: Sequence[dict]) -> str:
-    """One line per (series, connections): test accuracy (%) mean +- SD over seeds under each evaluation."""
+def _points(summary: Sequence[dict]) -> dict[tuple[str, int], dict[str, dict]]:
+    """(series, connections) -> evaluation -> summary entry, for the entries over the whole series of w."""
     cells: dict[tuple, dict[str, dict]] = {}
     for s in summary:
         if s["weight"] is None:
             cells.setdefault((s["series"], s["connections"]), {})[s["evaluation"]] = s
+    return cells
+
+
+def _cell(by_ev: dict[str, dict], ev: str) -> str:
+    s = by_ev.get(ev)
+    if s is None:
+        return "-"
+    return f"{100 * s['mean']:.2f}" + (f" ± {100 * s['sd']:.2f}" if s["n"] > 1 else "")
+
+
+def _any(by_ev: dict[str, dict]) -> dict:
+    return by_ev.get("trained") or by_ev.get("shared best") or next(iter(by_ev.values()))
+
+
+def markdown(summary: Sequence[dict]) -> str:
+    """One line per (series, connections): test accuracy (%) mean +- SD over seeds under each evaluation."""
     head = ["series", "connections (with biases)", "n", *SUMMARY_COLUMNS,
             "epochs (chain)", "train s (chain)", "eval s"]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
-    for (series, conns), by_ev in sorted(cells.items(), key=lambda kv: (kv[0][1], kv[0][0])):
-        any_s = by_ev.get("trained") or by_ev.get("shared best") or next(iter(by_ev.values()))
-        def cell(ev: str) -> str:
-            s = by_ev.get(ev)
-            if s is None:
-                return "-"
-            return f"{100 * s['mean']:.2f}" + (f" ± {100 * s['sd']:.2f}" if s["n"] > 1 else "")
-        lines.append("| " + " | ".join([series, f"{conns} ({any_s['connections_with_biases']:.0f})", str(any_s["n"]),
-                                        *[cell(c) for c in SUMMARY_COLUMNS], f"{any_s['train_epochs']:g}",
-                                        f"{any_s['train_wall_s']:.0f}", f"{any_s['eval_s']:.1f}"]) + " |")
+    for (series, conns), by_ev in sorted(_points(summary).items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        a = _any(by_ev)
+        lines.append("| " + " | ".join([series, f"{conns} ({a['connections_with_biases']:.0f})", str(a["n"]),
+                                        *[_cell(by_ev, c) for c in SUMMARY_COLUMNS], f"{a['train_epochs']:g}",
+                                        f"{a['train_wall_s']:.0f}", f"{a['eval_s']:.1f}"]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+BUDGET_COLUMNS = ("trained", "shared best", "shared ensemble", "signed_trained best", "signed_init best")
+
+
+def markdown_budgets(summary: Sequence[dict], factors: Sequence[float] = (1, 2, 5, 10),
+                     tolerance: float = 1.3) -> str:
+    """Every series at the WANN champion's size times each factor (connections with biases).
+
+    The champion is the WANN point with the best ``shared best`` accuracy. Per series and budget the
+    point nearest in log scale is shown, if it lies within ``tolerance`` times the budget; else none.
+    """
+    pts = _points(summary)
+    wann = [(by_ev["shared best"]["mean"], conns, by_ev) for (series, conns), by_ev in pts.items()
+            if series == "WANN" and "shared best" in by_ev]
+    if not wann:
+        return ""
+    size = _any(max(wann, key=lambda t: t[0])[2])["connections_with_biases"]
+    head = ["budget", "series", "connections (with biases)", "n", *BUDGET_COLUMNS, "train s (chain)"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+    for f in factors:
+        budget = f * size
+        best: dict[str, tuple[float, int, dict]] = {}
+        for (series, conns), by_ev in pts.items():
+            dist = abs(np.log(_any(by_ev)["connections_with_biases"] / budget))
+            if dist <= np.log(tolerance) and (series not in best or dist < best[series][0]):
+                best[series] = (dist, conns, by_ev)
+        for series in sorted(best, key=lambda n: (n != "WANN", n)):
+            _, conns, by_ev = best[series]
+            a = _any(by_ev)
+            lines.append("| " + " | ".join([f"{f:g}× ({budget:.0f})", series,
+                                            f"{conns} ({a['connections_with_biases']:.0f})", str(a["n"]),
+                                            *[_cell(by_ev, c) for c in BUDGET_COLUMNS],
+                                            f"{a['train_wall_s']:.0f}"]) + " |")
     return "\n".join(lines) + "\n"
 
 
@@ -211,7 +257,9 @@ def series_label(record: dict) -> str:
     if record["method"] == "random":
         return "random mask (trained)"
     name = METHOD_NAMES.get(record["method"], record["method"])
-    return name if record["variant"] == "ticket" else f"{name} {VARIANT_NAMES.get(record['variant'], record['variant'])}"
+    if record["variant"] == "ticket":
+        return name
+    return f"{name} {VARIANT_NAMES.get(record['variant'], record['variant'])}"
 
 
 def random_counts_mask(masks: Sequence[np.ndarray], rng: np.random.Generator) -> list[np.ndarray]:

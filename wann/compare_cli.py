@@ -67,10 +67,13 @@ def cmd_compare(args: argparse.Namespace) -> int:
     doc = cmp.report(rows, nets, provenance)
     write_json(out / "compare.json", doc)
     write_atomic(out / "compare.csv", cmp.rows_csv(rows))
-    write_atomic(out / "compare.md", cmp.markdown(doc["summary"]) + "\nShared weight, accuracy (%) per w (mean over "
-                 "seeds):\n\n" + cmp.markdown_weights(doc["summary"]))
+    budgets = cmp.markdown_budgets(doc["summary"])
+    write_atomic(out / "compare.md", (f"At the best WANN's size and 2×, 5×, 10× of it (nearest point of each series "
+                                      f"within 1.3×):\n\n{budgets}\nAll points:\n\n" if budgets else "")
+                 + cmp.markdown(doc["summary"]) + "\nShared weight, accuracy (%) per w (mean over seeds):\n\n"
+                 + cmp.markdown_weights(doc["summary"]))
     figs = cmp.plot(doc["summary"], out / "compare")
-    print(cmp.markdown(doc["summary"]))
+    print(budgets or cmp.markdown(doc["summary"]))
     print(f"wrote {out / 'compare.csv'}, {out / 'compare.md'}, {out / 'compare.json'}, "
           + ", ".join(str(f) for f in figs))
     return 0
