@@ -146,6 +146,7 @@ def _plot_pruned(file: Path, args) -> int:
     """Draw a pruned MLP (a prune_baselines point) as a graph, the way a WANN is drawn: live units only."""
     from prune_baselines.errors import PruneError
     from prune_baselines.results import read_point
+    from wann.compare import series_label
     from wann.plots import draw_genome
     from wann.pruned_graph import live_genome, mlp_genome
 
@@ -159,8 +160,7 @@ def _plot_pruned(file: Path, args) -> int:
         raise UserError(str(exc)) from None
     r = p.record
     genome = live_genome(mlp_genome(p.weights, p.biases, p.masks, "trained"))
-    title = (f"{r['method']} {r['variant']}, seed {r['seed']}, level {r['level']} "
-             f"(test accuracy {100 * r['test_accuracy']:.2f}%)")
+    title = f"{series_label(r)}, seed {r['seed']}, level {r['level']} (test accuracy {100 * r['test_accuracy']:.2f}%)"
     outs = [str(d) for d in range(p.weights[-1].shape[0])]
     for path in draw_genome(genome, _stem(file, args.out), None, outs, title):
         print(path)
