@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import io
 import json
-import os
-import tempfile
 import zipfile
 from collections.abc import Sequence
 from pathlib import Path
@@ -29,6 +27,7 @@ import numpy as np
 
 from wann.errors import UserError
 from wann.genome import Genome, GenomeError
+from wann.io import write_atomic
 
 FORMAT = "wann.checkpoint/2"
 FILE = "checkpoint.npz"
@@ -76,16 +75,7 @@ def save(folder: str | Path, state: dict, population: Sequence[Genome]) -> Path:
     path = Path(folder) / FILE
     buf = io.BytesIO()
     np.savez(buf, state=np.array(json.dumps({"format": FORMAT} | state)), **pack_population(population))
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(buf.getbuffer())
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomic(path, buf.getvalue())
     return path
 
 
