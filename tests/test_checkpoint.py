@@ -22,13 +22,17 @@ def _population(n: int = 12) -> list[Genome]:
     return pop
 
 
-def test_population_round_trips_exactly(tmp_path):
+@pytest.mark.parametrize("phenotype", ["reference", "enabled"])
+def test_population_round_trips_exactly(tmp_path, phenotype):
     pop = _population()
+    for g in pop:
+        g.phenotype = phenotype
     state = {"generation": 3, "rng": np.random.default_rng(1).bit_generator.state}
     ckpt.save(tmp_path, state, pop)
     got_state, got = ckpt.load(tmp_path)
-    assert got_state == {"format": ckpt.FORMAT} | json.loads(json.dumps(state))
-    assert len(got) == len(pop)
+    assert got_state == {"format": ckpt.FORMAT, "phenotype": phenotype} | json.loads(json.dumps(state))
+    assert len(got) == len(pop) and all(g.phenotype == phenotype for g in got)
+    assert [g.n_connections for g in got] == [g.n_connections for g in pop]
     for a, b in zip(pop, got):
         for name in ("node_id", "node_kind", "node_act", "conn_innov", "conn_src", "conn_dst", "conn_enabled"):
             assert np.array_equal(getattr(a, name), getattr(b, name)) and getattr(b, name).dtype == getattr(a, name).dtype

@@ -4,7 +4,8 @@ Arrays:
 
 * ``state``: a 0-d string, JSON of format ``wann.checkpoint/2``: generation and evaluation
   counters, elapsed seconds, both random generators' states, the innovation counters, the
-  champion (``wann.champion`` form, or null);
+  champion (``wann.champion`` form, or null), and the population's ``phenotype`` (``wann.genome``;
+  absent in checkpoints written before it existed, which load as ``"enabled"``);
 * the population, flat: ``node_offsets`` [P+1] indexes ``node_id``, ``node_kind``, ``node_act``
   (every genome's nodes one after the other); ``conn_offsets`` [P+1] indexes ``conn_innov``,
   ``conn_src``, ``conn_dst``, ``conn_enabled``. Ids and innovations as int32, kinds and
@@ -26,7 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from wann.errors import UserError
-from wann.genome import Genome, GenomeError
+from wann.genome import LEGACY_PHENOTYPE, Genome, GenomeError
 from wann.io import write_atomic
 
 FORMAT = "wann.checkpoint/2"
@@ -54,7 +55,7 @@ def pack_population(population: Sequence[Genome]) -> dict[str, np.ndarray]:
     return out
 
 
-def unpack_population(arrays: dict[str, np.ndarray]) -> list[Genome]:
+def unpack_population(arrays: dict[str, np.ndarray], phenotype: str = LEGACY_PHENOTYPE) -> list[Genome]:
     """Genomes from ``pack_population``'s arrays, each validated (GenomeError if one is not a valid graph)."""
     no, co = arrays["node_offsets"], arrays["conn_offsets"]
     if no.size != co.size or no.size < 1:
@@ -64,7 +65,7 @@ def unpack_population(arrays: dict[str, np.ndarray]) -> list[Genome]:
         n, c = slice(int(no[k]), int(no[k + 1])), slice(int(co[k]), int(co[k + 1]))
         g = Genome(*(arrays[name][n].astype(np.int64) for name, _ in _NODE),
                    *(arrays[name][c].astype(np.int64) for name, _ in _CONN[:3]),
-                   arrays["conn_enabled"][c].astype(bool))
+                   arrays["conn_enabled"][c].astype(bool), None, phenotype)
         g.validate()
         pop.append(g)
     return pop
@@ -73,8 +74,12 @@ def unpack_population(arrays: dict[str, np.ndarray]) -> list[Genome]:
 def save(folder: str | Path, state: dict, population: Sequence[Genome]) -> Path:
     """Write ``folder/checkpoint.npz`` atomically; returns its path."""
     path = Path(folder) / FILE
+    phenotypes = {g.phenotype for g in population}
+    if len(phenotypes) > 1:
+        raise ValueError(f"population genomes have different phenotypes {sorted(phenotypes)}")
+    head = {"format": FORMAT} | ({"phenotype": phenotypes.pop()} if phenotypes else {})
     buf = io.BytesIO()
-    np.savez(buf, state=np.array(json.dumps({"format": FORMAT} | state)), **pack_population(population))
+    np.savez(buf, state=np.array(json.dumps(head | state)), **pack_population(population))
     write_atomic(path, buf.getvalue())
     return path
 
@@ -91,6 +96,6 @@ def load(folder: str | Path) -> tuple[dict, list[Genome]]:
         state = json.loads(str(arrays.pop("state")))
         if state.get("format") != FORMAT:
             raise UserError(f"{path}: unknown format {state.get('format')!r}, expected {FORMAT!r}")
-        return state, unpack_population(arrays)
+        return state, unpack_population(arrays, state.get("phenotype", LEGACY_PHENOTYPE))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, GenomeError) as exc:
         raise UserError(f"{path} is corrupt ({exc}); resume from a copy of the run folder or start again") from None

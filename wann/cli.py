@@ -164,9 +164,13 @@ def cmd_show(args) -> int:
         raise UserError(f"{args.path}: {exc}") from None
     g = c.genome
     used = Counter(g.node_act[g.node_kind == HIDDEN].tolist())
-    print(f"champion of task {data['task'].get('name')} (generation {c.generation})")
+    origin = f"imported from {data['imported']['network']}" if "imported" in data else f"generation {c.generation}"
+    print(f"champion of task {data['task'].get('name')} ({origin})")
     print(f"  nodes: {g.node_id.size} ({g.n_inputs} inputs + bias, {g.n_hidden} hidden, {g.n_outputs} outputs)")
-    print(f"  connections: {g.n_connections} enabled ({g.conn_src.size} genes)")
+    extra = g.n_connections - g.n_enabled
+    how = (f"{g.n_enabled} enabled + {extra} disabled hidden->hidden genes expressed" if g.phenotype == "reference"
+           else "enabled genes")
+    print(f"  connections: {g.n_connections} ({how}; {g.conn_src.size} genes; phenotype {g.phenotype!r})")
     print("  hidden activations: " + (", ".join(f"{activations.NAMES[a]} x{n}" for a, n in sorted(used.items()))
                                       or "none"))
     print(f"  score on {len(c.seeds)} re-evaluation seeds: mean {c.fitness:.2f}")

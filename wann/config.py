@@ -16,6 +16,7 @@ import tomli_w
 
 from wann import activations
 from wann.errors import UserError
+from wann.genome import PHENOTYPES
 from wann.ranking import CROWDING_MODES
 
 
@@ -44,6 +45,7 @@ class SearchConfig:
     weights: list = field(default_factory=lambda: [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
     activations: list = field(default_factory=list)  # empty: the task's default set
     crowding: str = "range"
+    phenotype: str = "reference"  # genes expressed: "reference" (as the reference code) or "enabled" (wann.genome)
 
     @property
     def mutation_probs(self) -> tuple[float, float, float, float]:
@@ -177,6 +179,8 @@ def _check(cfg: Config) -> None:
         except ValueError as exc:
             raise UserError(f"{src}: {exc}") from None
     need(s.crowding in CROWDING_MODES, f"[search] crowding must be one of {CROWDING_MODES}")
+    need(s.phenotype in PHENOTYPES, f"[search] phenotype must be one of {PHENOTYPES}: \"reference\" expresses "
+         "disabled hidden->hidden genes as the reference code does, \"enabled\" only enabled genes")
     need(r.generations >= 1 and r.checkpoint_every >= 1 and r.champion_reps >= 1,
          "[run] generations, checkpoint_every and champion_reps must be >= 1")
     need(e.backend in ("serial", "ray"), "[evaluation] backend must be 'serial' or 'ray'")

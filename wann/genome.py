@@ -6,12 +6,32 @@ reference codes (1 input, 2 output, 3 hidden, 4 bias). A connection is
 (innovation, source, target, enabled) plus an optional weight, set only on
 tuned or pruned networks: a weight agnostic genome has ``conn_weight = None``.
 
+The *phenotype* says which connection genes the network expresses (computes
+with, and counts as connections):
+
+- ``"enabled"``: the enabled genes, as NEAT defines it;
+- ``"reference"``: the enabled genes plus every *disabled hidden->hidden* gene,
+  as the reference WANN code does (google/brain-tokyo-workshop,
+  ``WANNRelease/WANN/wann_src/ind.py``, ``getNodeOrder``: disabled genes are
+  marked NaN in the weight matrix, then every non-zero entry of its
+  hidden-to-hidden block is set to 1 through a view into that same matrix, and
+  NaN is non-zero). Disabled genes from the bias or an input, or into an
+  output, stay off.
+
+Mutation is the same under both (add-node splits enabled genes, enable picks a
+disabled gene); under ``"reference"`` splitting a hidden->hidden link therefore
+adds a parallel path, and re-enabling such a gene changes nothing.
+
 JSON schema (``to_dict``), format ``wann.genome/1``::
 
     {"format": "wann.genome/1", "n_inputs": 5, "n_outputs": 1,
      "nodes": {"id": [...], "kind": ["bias", "input", ...], "activation": [...]},
      "connections": {"innovation": [...], "source": [...], "target": [...],
-                     "enabled": [...], "weight": [...] or null}}
+                     "enabled": [...], "weight": [...] or null},
+     "phenotype": "reference" | "enabled"}
+
+Files written before the phenotype existed have no ``phenotype`` field; they
+load as ``"enabled"``, the behaviour they were scored with.
 """
 from __future__ import annotations
 
@@ -26,6 +46,8 @@ INPUT, OUTPUT, HIDDEN, BIAS = 1, 2, 3, 4
 KIND_NAMES = {INPUT: "input", OUTPUT: "output", HIDDEN: "hidden", BIAS: "bias"}
 KIND_CODES = {v: k for k, v in KIND_NAMES.items()}
 FORMAT = "wann.genome/1"
+PHENOTYPES = ("reference", "enabled")
+LEGACY_PHENOTYPE = "enabled"  # files and run folders from before the phenotype existed
 
 
 @njit(cache=True)
@@ -89,10 +111,12 @@ class Genome:
     conn_dst: np.ndarray  # int64 [C], node ids
     conn_enabled: np.ndarray  # bool [C]
     conn_weight: np.ndarray | None = None  # float64 [C] or None (weight agnostic)
+    phenotype: str = "enabled"  # which genes are expressed: "enabled" or "reference" (module docstring)
 
     # ---- construction -------------------------------------------------
     @classmethod
-    def minimal(cls, n_in: int, n_out: int, p_init: float, rng: np.random.Generator) -> Genome:
+    def minimal(cls, n_in: int, n_out: int, p_init: float, rng: np.random.Generator,
+                phenotype: str = "enabled") -> Genome:
         """The reference's initial genome: every bias/input -> output gene, each enabled with p_init."""
         ids = np.arange(n_in + n_out + 1, dtype=np.int64)
         kind = np.full(ids.size, OUTPUT, dtype=np.int64)
@@ -102,14 +126,14 @@ class Genome:
         dst = np.repeat(n_in + 1 + np.arange(n_out, dtype=np.int64), n_in + 1)
         enabled = rng.random(src.size) < p_init
         return cls(ids, kind, np.full(ids.size, LINEAR, dtype=np.int64),
-                   np.arange(src.size, dtype=np.int64), src, dst, enabled)
+                   np.arange(src.size, dtype=np.int64), src, dst, enabled, None, phenotype)
 
     def copy(self) -> Genome:
         """A deep copy (arrays copied)."""
         return Genome(self.node_id.copy(), self.node_kind.copy(), self.node_act.copy(),
                       self.conn_innov.copy(), self.conn_src.copy(), self.conn_dst.copy(),
                       self.conn_enabled.copy(),
-                      None if self.conn_weight is None else self.conn_weight.copy())
+                      None if self.conn_weight is None else self.conn_weight.copy(), self.phenotype)
 
     # ---- derived quantities ---------------------------------------------
     @property
@@ -125,8 +149,21 @@ class Genome:
         return int(np.count_nonzero(self.node_kind == HIDDEN))
 
     @property
+    def expressed(self) -> np.ndarray:
+        """bool [C]: the genes the network computes with (module docstring: phenotype)."""
+        if self.phenotype == "enabled":
+            return self.conn_enabled
+        hidden = self.node_kind == HIDDEN
+        return self.conn_enabled | (hidden[self.index_of(self.conn_src)] & hidden[self.index_of(self.conn_dst)])
+
+    @property
     def n_connections(self) -> int:
-        """Complexity as in the reference: the number of enabled connections."""
+        """Complexity as in the reference: the number of expressed connections."""
+        return int(np.count_nonzero(self.expressed))
+
+    @property
+    def n_enabled(self) -> int:
+        """The number of enabled genes (equal to ``n_connections`` under the "enabled" phenotype)."""
         return int(np.count_nonzero(self.conn_enabled))
 
     def index_of(self, ids: np.ndarray) -> np.ndarray:
@@ -183,6 +220,7 @@ class Genome:
                 "enabled": self.conn_enabled.tolist(),
                 "weight": None if self.conn_weight is None else self.conn_weight.tolist(),
             },
+            "phenotype": self.phenotype,
         }
 
     @classmethod
@@ -205,6 +243,7 @@ class Genome:
                 np.asarray(conns["target"], dtype=np.int64),
                 np.asarray(conns["enabled"], dtype=bool),
                 None if weight is None else np.asarray(weight, dtype=np.float64),
+                data.get("phenotype", LEGACY_PHENOTYPE),
             )
         except (KeyError, TypeError) as exc:
             raise GenomeError(f"missing or malformed field: {exc}") from None
@@ -214,6 +253,8 @@ class Genome:
     def validate(self) -> None:
         """Raise GenomeError unless this is a well-formed feed-forward genome."""
         n, c = self.node_id.size, self.conn_src.size
+        if self.phenotype not in PHENOTYPES:
+            raise GenomeError(f"phenotype {self.phenotype!r} is not one of {list(PHENOTYPES)}")
         if not (self.node_kind.size == n and self.node_act.size == n):
             raise GenomeError("node columns have different lengths")
         sizes = {self.conn_innov.size, self.conn_dst.size, self.conn_enabled.size}

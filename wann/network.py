@@ -1,9 +1,10 @@
 """Compile a Genome to flat arrays (a Net) and run it with numba kernels.
 
 A Net's nodes are renumbered: 0 is the bias, 1..n_in the inputs, then the
-hidden nodes in topological order, then the outputs. Incoming enabled edges
-are stored in CSR form (``indptr``, ``src``) with a multiplier per edge
-(``cw``). Under a shared weight w a node computes ``act(w * sum_k cw_k v_k)``:
+hidden nodes in topological order, then the outputs. Incoming expressed edges
+(``Genome.expressed``: the enabled genes, plus the disabled hidden->hidden genes
+under the reference phenotype) are stored in CSR form (``indptr``, ``src``) with
+a multiplier per edge (``cw``). Under a shared weight w a node computes ``act(w * sum_k cw_k v_k)``:
 weight agnostic nets carry ``cw = 1`` (so the input is exactly ``w * sum``),
 tuned or pruned nets carry their own weights and are run with ``w = 1``.
 Hidden nodes that cannot reach an output are dropped (they cannot change it).
@@ -67,14 +68,14 @@ def _reaches_output(topo, s_row, d_row, is_hidden, is_output):
 
 
 def compile_genome(genome: Genome) -> Net:
-    """Turn a genome into a Net (only enabled connections, only nodes that matter)."""
+    """Turn a genome into a Net (only expressed connections, only nodes that matter)."""
     kind = genome.node_kind
-    enabled = genome.conn_enabled
+    enabled = genome.expressed
     s_row = genome.index_of(genome.conn_src[enabled])
     d_row = genome.index_of(genome.conn_dst[enabled])
     weights = np.ones(s_row.size) if genome.conn_weight is None else genome.conn_weight[enabled]
 
-    # keep hidden nodes from which an output is reachable through enabled edges
+    # keep hidden nodes from which an output is reachable through expressed edges
     topo = genome.topological_order()
     useful = _reaches_output(topo, s_row, d_row, kind == HIDDEN, kind == OUTPUT)
     hidden = topo[useful[topo] & (kind[topo] == HIDDEN)]
@@ -201,6 +202,7 @@ def forward_numpy(genome: Genome, x: np.ndarray, w: float) -> np.ndarray:
     """Plain numpy per-node forward straight from the genome (the reference's style)."""
     x = np.atleast_2d(np.asarray(x, dtype=np.float64))
     vals: dict[int, np.ndarray] = {}
+    expressed = genome.expressed
     input_ids = np.sort(genome.node_id[genome.node_kind == INPUT]).tolist()
     column = {nid: k for k, nid in enumerate(input_ids)}
     for row in genome.topological_order().tolist():
@@ -210,7 +212,7 @@ def forward_numpy(genome: Genome, x: np.ndarray, w: float) -> np.ndarray:
         elif kind == INPUT:
             vals[nid] = x[:, column[nid]]
         else:
-            into = genome.conn_enabled & (genome.conn_dst == nid)
+            into = expressed & (genome.conn_dst == nid)
             total = np.zeros(x.shape[0])
             cws = np.ones(into.sum()) if genome.conn_weight is None else genome.conn_weight[into]
             for s, c in zip(genome.conn_src[into].tolist(), cws.tolist()):

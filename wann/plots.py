@@ -1,8 +1,9 @@
 """Figures: the champion's graph, the run's curves, the shared-weight sweep (PNG + SVG, matplotlib Agg).
 
 ``genome_graph`` puts a genome in a networkx DiGraph with its layout: bias and
-inputs on the left, hidden nodes in columns by depth (longest path over enabled
-connections), outputs on the right; disabled connections are left out. Networks
+inputs on the left, hidden nodes in columns by depth (longest path over expressed
+connections), outputs on the right; genes the network does not express are left out,
+and disabled genes that the reference phenotype expresses (hidden->hidden) are drawn dashed. Networks
 with many inputs (a task's ``input_shape``, or a square number above 32, e.g.
 MNIST's 16x16) get their inputs laid out as a pixel grid, shaded by how many
 connections leave each pixel.
@@ -32,6 +33,7 @@ COLORS = {a: plt.get_cmap("tab10")(k) for k, a in enumerate(sorted(NAMES))}
 IO_COLOR, BIAS_COLOR = "#d9d9d9", "#ffffff"
 GRID_MIN_INPUTS = 33
 MAX_ARROWS = 300  # more edges are drawn as plain lines
+DISABLED_GENE_STYLE = "dashed"  # a disabled gene the reference phenotype expresses (hidden -> hidden)
 
 
 # ---- the graph and its layout ----------------------------------------------------------
@@ -45,10 +47,11 @@ def input_grid_shape(n_inputs: int, shape: Sequence[int] | None = None) -> tuple
 
 def genome_graph(genome: Genome, input_names: Sequence[str] | None = None,
                  output_names: Sequence[str] | None = None, grid: tuple[int, int] | None = None) -> nx.DiGraph:
-    """The genome's enabled graph with node attributes kind, activation, act_name, label, layer, live, pos.
+    """The genome's expressed graph with node attributes kind, activation, act_name, label, layer, live, pos.
 
-    ``live``: the node can reach an output. Edge attributes: innovation, and weight
-    for tuned genomes. ``grid`` lays the inputs out as an image (rows, cols).
+    ``live``: the node can reach an output. Edge attributes: innovation, ``disabled_gene``
+    (True for a disabled gene the reference phenotype expresses: ``Genome.expressed``),
+    and weight for tuned genomes. ``grid`` lays the inputs out as an image (rows, cols).
     """
     g = nx.DiGraph()
     ids = genome.node_id.tolist()
@@ -59,7 +62,7 @@ def genome_graph(genome: Genome, input_names: Sequence[str] | None = None,
     in_names = list(input_names) if input_names is not None else [f"in{k}" for k in range(len(inputs))]
     out_names = list(output_names) if output_names is not None else [f"out{k}" for k in range(len(outputs))]
     labels = {i: n for i, n in zip(inputs, in_names)} | {i: n for i, n in zip(outputs, out_names)}
-    on = np.flatnonzero(genome.conn_enabled)
+    on = np.flatnonzero(genome.expressed)
     touched = set(genome.conn_src[on].tolist()) | set(genome.conn_dst[on].tolist())
     for i in ids:
         if kinds[i] == HIDDEN and i not in touched:
@@ -67,7 +70,7 @@ def genome_graph(genome: Genome, input_names: Sequence[str] | None = None,
         g.add_node(i, kind=KIND_NAMES[kinds[i]], activation=acts[i], act_name=NAMES[acts[i]],
                    label=labels.get(i, "bias" if kinds[i] == BIAS else ""))
     for k in on.tolist():
-        attrs = {"innovation": int(genome.conn_innov[k])}
+        attrs = {"innovation": int(genome.conn_innov[k]), "disabled_gene": not bool(genome.conn_enabled[k])}
         if genome.conn_weight is not None:
             attrs["weight"] = float(genome.conn_weight[k])
         g.add_edge(int(genome.conn_src[k]), int(genome.conn_dst[k]), **attrs)
@@ -169,7 +172,8 @@ def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | N
         style = {"arrowstyle": "-|>", "arrowsize": 8, "node_size": 200, "connectionstyle": f"arc3,rad={rad}"}
         drawn = nx.draw_networkx_edges(g, pos, ax=ax, edgelist=[(u, v) for u, v, _ in edges], edge_color=colors,
                                        width=widths, alpha=0.55 if grid is None else 0.2, arrows=arrows,
-                                       **(style if arrows else {}))
+                                       style=[DISABLED_GENE_STYLE if d["disabled_gene"] else "solid"
+                                              for _, _, d in edges], **(style if arrows else {}))
         for artist in drawn if isinstance(drawn, list) else [drawn]:
             artist.set_zorder(1)
     hidden_acts = sorted({d["activation"] for _, d in g.nodes(data=True) if d["kind"] == "hidden"})
@@ -208,6 +212,8 @@ def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | N
                        markersize=9, label="input / bias"),
                 Line2D([], [], marker="s", color="none", markerfacecolor=IO_COLOR, markeredgecolor="black",
                        markersize=9, label="output (linear)")]
+    if any(d["disabled_gene"] for _, _, d in g.edges(data=True)):
+        handles.append(Line2D([], [], color="#404040", ls=DISABLED_GENE_STYLE, label="disabled gene, expressed"))
     if tuned:
         handles += [Line2D([], [], color="#2166ac", label="weight > 0"),
                     Line2D([], [], color="#b2182b", label="weight < 0")]

@@ -99,7 +99,7 @@ def live_genome(genome: Genome) -> Genome:
     A pruned MLP keeps every unit; most of them are dead at high sparsity. Outputs are unchanged
     (a node that reaches no output contributes nothing), so this is for drawing and counting.
     """
-    on = genome.conn_enabled
+    on = genome.expressed
     src, dst = genome.conn_src[on], genome.conn_dst[on]
     live = set(genome.node_id[genome.node_kind == OUTPUT].tolist())
     frontier = list(live)
@@ -116,7 +116,7 @@ def live_genome(genome: Genome) -> Genome:
     cw = None if genome.conn_weight is None else genome.conn_weight[keep_conn]
     return Genome(genome.node_id[keep_node], genome.node_kind[keep_node], genome.node_act[keep_node],
                   genome.conn_innov[keep_conn], genome.conn_src[keep_conn], genome.conn_dst[keep_conn],
-                  genome.conn_enabled[keep_conn], cw)
+                  genome.conn_enabled[keep_conn], cw, genome.phenotype)
 
 
 def shared_forward(masks: Sequence[np.ndarray], x: np.ndarray, w: float, signs: Sequence[np.ndarray] | None = None,

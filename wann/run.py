@@ -26,6 +26,7 @@ from wann import checkpoint as ckpt
 from wann.config import Config, config_from_dict
 from wann.errors import UserError
 from wann.evaluation import Evaluator
+from wann.genome import LEGACY_PHENOTYPE
 from wann.io import write_atomic, write_json
 from wann.network import compile_genome
 from wann.search import Search
@@ -76,9 +77,16 @@ class Run:
         run_dir = Path(run_dir)
         if not (run_dir / "config.toml").exists():
             raise UserError(f"{run_dir} is not a run folder (no config.toml); start one with `wann evolve CONFIG`")
-        cfg = config_from_dict(tomllib.loads((run_dir / "config.toml").read_text()), overrides or [],
-                               str(run_dir / "config.toml"))
+        raw = tomllib.loads((run_dir / "config.toml").read_text())
+        if isinstance(raw.get("search"), dict):  # folders from before the option ran as "enabled"
+            raw["search"].setdefault("phenotype", LEGACY_PHENOTYPE)
+        cfg = config_from_dict(raw, overrides or [], str(run_dir / "config.toml"))
         ck, population = ckpt.load(run_dir)
+        made_with = population[0].phenotype if population else cfg.search.phenotype
+        if made_with != cfg.search.phenotype:
+            raise UserError(f"{run_dir / 'config.toml'}: search.phenotype is {cfg.search.phenotype!r} but the "
+                            f"checkpoint's population was evolved with {made_with!r}; a run cannot change its "
+                            "phenotype: set it back, or start a new run")
         try:
             task = make_task(cfg.task)
             search = Search.from_state(cfg.search, task.activations, ck["search"], population)

@@ -25,8 +25,10 @@ class Search:
         self.cfg = cfg
         self.activations = tuple(cfg.activations) or activations
         self.rng = rng
-        self.population = population or [Genome.minimal(n_in, n_out, cfg.p_init, rng)
+        self.population = population or [Genome.minimal(n_in, n_out, cfg.p_init, rng, cfg.phenotype)
                                          for _ in range(cfg.pop_size)]
+        if any(g.phenotype != cfg.phenotype for g in self.population):
+            raise ValueError(f"population genomes must have the search's phenotype {cfg.phenotype!r}")
         self.innovations = innovations or Innovations.after(self.population)
         self.last_objective = ""
 

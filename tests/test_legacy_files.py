@@ -1,0 +1,92 @@
+"""Files written before the phenotype option (committed fixtures) load and resume as they were scored.
+
+``fixtures/legacy_run``: a run folder written by the code before ``search.phenotype`` existed
+(configs/quick.toml, pop 24, 300-step episodes, seed 3, add-node 0.6), stopped at generation 20;
+``fixtures/legacy_run_expected``: the same run by that code, uninterrupted to generation 40.
+Their populations hold disabled hidden->hidden genes, so reading them as "reference" would differ.
+``docs/swingup_champion.json``: the champion of the README's first paper-settings run (7 disabled
+hidden->hidden genes).
+"""
+import json
+import shutil
+import tomllib
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from wann import champion as champ
+from wann import checkpoint as ckpt
+from wann.analysis import task_options
+from wann.config import config_from_dict
+from wann.errors import UserError
+from wann.evaluation import SerialEvaluator
+from wann.network import compile_genome
+from wann.run import TIME_KEYS, Run, read_log
+from wann.tasks import make_task
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[1]
+
+
+def strip(rows):
+    return [{k: v for k, v in r.items() if k not in TIME_KEYS} for r in rows]
+
+
+def legacy_copy(tmp_path) -> Path:
+    folder = tmp_path / "legacy"
+    shutil.copytree(FIXTURES / "legacy_run", folder)
+    return folder
+
+
+def test_an_old_run_folder_resumes_bit_for_bit(tmp_path):
+    folder = legacy_copy(tmp_path)
+    run = Run.resume(folder)
+    assert run.cfg.search.phenotype == "enabled" and run.generation == 20
+    assert all(g.phenotype == "enabled" for g in run.search.population)
+    run.run(SerialEvaluator(run.task, run.cfg.search.weights), until=40)
+    expected = FIXTURES / "legacy_run_expected"
+    assert strip(read_log(folder)) == strip(read_log(expected))
+    got, want = champ.load(folder / "champion.json")[1], json.loads((expected / "champion.json").read_text())
+    assert got["genome"].pop("phenotype") == "enabled"  # the one field the old file lacked
+    assert got == want
+    (s1, p1), (s2, p2) = ckpt.load(folder), ckpt.load(expected)
+    for s in (s1, s2):
+        s.pop("elapsed"), s.pop("phenotype", None), s["champion"]["genome"].pop("phenotype", None)
+    assert s1 == s2 and [g.to_dict() for g in p1] == [g.to_dict() for g in p2]
+
+
+def test_the_enabled_phenotype_reproduces_the_old_search_from_scratch(tmp_path):
+    raw = tomllib.loads((FIXTURES / "legacy_run" / "config.toml").read_text())
+    raw["run"]["generations"] = 40
+    run = Run.create(config_from_dict(raw, ["search.phenotype=\"enabled\""]), tmp_path / "new", {})
+    run.run(SerialEvaluator(run.task, run.cfg.search.weights))
+    assert strip(read_log(tmp_path / "new")) == strip(read_log(FIXTURES / "legacy_run_expected"))
+    ref = Run.create(config_from_dict(raw, []), tmp_path / "ref", {})  # the new default differs
+    assert ref.cfg.search.phenotype == "reference"
+    ref.run(SerialEvaluator(ref.task, ref.cfg.search.weights))
+    assert strip(read_log(tmp_path / "ref")) != strip(read_log(FIXTURES / "legacy_run_expected"))
+
+
+def test_resume_refuses_a_config_whose_phenotype_was_edited(tmp_path):
+    folder = legacy_copy(tmp_path)
+    text = (folder / "config.toml").read_text().replace('crowding = "range"', 'crowding = "range"\nphenotype = "reference"')
+    (folder / "config.toml").write_text(text)
+    with pytest.raises(UserError, match="phenotype is 'reference' but the checkpoint's population was evolved"):
+        Run.resume(folder)
+
+
+def test_an_old_champion_file_rescores_to_its_stored_values_exactly():
+    """Golden test of physics, episode length, activations and kernel: the stored per-weight means
+    of docs/swingup_champion.json (20 seeds x 6 weights x 3 rollouts of 1000 steps) come back bit for bit."""
+    c, data = champ.load(REPO / "docs" / "swingup_champion.json")
+    assert "phenotype" not in data["genome"] and c.genome.phenotype == "enabled"
+    task = make_task(task_options(data["task"], "docs/swingup_champion.json"))
+    scores = SerialEvaluator(task, data["weights"]).evaluate([compile_genome(c.genome)] * len(c.seeds), c.seeds)
+    fitness, per_weight = champ.rescore(scores)
+    assert per_weight == c.per_weight and fitness == c.fitness
+    as_reference = c.genome.copy()
+    as_reference.phenotype = "reference"
+    assert as_reference.n_connections > c.genome.n_connections  # so the legacy default matters here
+    other = SerialEvaluator(task, data["weights"]).evaluate([compile_genome(as_reference)] * 2, c.seeds[:2])
+    assert not np.array_equal(other, scores[:2])
