@@ -16,13 +16,60 @@ def test_numba_scalar_equals_numpy_formula(aid):
     np.testing.assert_allclose(got, activations.apply(aid, x), rtol=0, atol=4e-15)
 
 
-def test_reference_formulas_at_known_points():
-    assert activations.apply(2, np.array([0.0, 1e-9]))[0] == 0.0  # step is x > 0
-    assert activations.apply(6, np.array(0.0)) == 0.5
-    assert activations.apply(4, np.array(0.0)) == 1.0
-    assert activations.apply(10, np.array(1.0)) == pytest.approx(-1.0)
-    assert activations.apply(3, np.array(0.5)) == pytest.approx(1.0)
-    assert len(activations.NAMES) == 10
+# Literal values, computed independently with mpmath at 60 digits, of the reference's formulas in
+# float64: sin/cos of the rounded argument fl(pi x) (numpy's np.sin(np.pi * x)), exp(-fl(x*x)/2).
+POINTS = [-10000000.3, -3.7, -0.5, 0.0, 1 / 3, 2.5, 1000000.25, 1000000000.7, 1e20]
+LITERAL = {
+    1: POINTS,
+    2: [0.0, 0.0, 0.0, 0.0, 1.0, 1.0, 1.0, 1.0, 1.0],
+    3: [-0.8090169947933668, 0.8090169943749477, -1.0, 0.0, 0.8660254037844386, 1.0, 0.7071067810072417,
+        0.8090170479896327, -0.3940709604247648],
+    4: [0.0, 0.0010647662366679196, 0.8824969025845955, 1.0, 0.9459594689067654, 0.04393693362340742, 0.0, 0.0, 0.0],
+    5: [-1.0, -0.9987782412811312, -0.46211715726000974, 0.0, 0.32151273753163434, 0.9866142981514303, 1.0, 1.0,
+        1.0],
+    6: [0.0, 0.024127021417669196, 0.37754066879814546, 0.5, 0.5825702064623147, 0.9241418199787564, 1.0, 1.0,
+        1.0],
+    7: [-v for v in POINTS],
+    8: [abs(v) for v in POINTS],
+    9: [max(v, 0.0) for v in POINTS],
+    10: [0.5877852517165684, 0.5877852522924728, 6.123233995736766e-17, 1.0, 0.5000000000000001,
+         3.061616997868383e-16, 0.7071067813658534, -0.5877851784981826, 0.9190800172726548],
+}
+
+
+def _kernels(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
+    """act(x) from each compiled path: scalar forward, lane-parallel forward (swing-up), classify block."""
+    from wann.classify import _activate_block
+    from wann.network import forward_lanes
+
+    net = Net(n_in=1, n_out=1, act=np.array([1, 1, aid, 1]), indptr=np.array([0, 0, 0, 1, 2]),
+              src=np.array([1, 2]), cw=np.ones(2), shared=True)
+    vals = np.zeros((4, x.size))
+    vals[0], vals[1] = 1.0, x
+    forward_lanes(vals, 2, net.indptr, net.src, net.cw, net.act, np.ones(x.size), x.size)
+    block = np.empty_like(x)
+    _activate_block(aid, x.copy(), block, 1.0)
+    return {"scalar": forward(net, x[:, None], 1.0)[:, 0], "lanes": vals[3], "classify": block}
+
+
+@pytest.mark.parametrize("aid", activations.ALL)
+def test_every_kernel_gives_the_literal_values_including_large_arguments(aid):
+    x, want = np.array(POINTS), np.array(LITERAL[aid])
+    np.testing.assert_allclose(activations.apply(aid, x), want, rtol=5e-16, atol=0)  # the numpy formula
+    for name, got in _kernels(aid, x).items():
+        np.testing.assert_allclose(got, want, rtol=5e-16, atol=0, err_msg=f"{name} kernel")
+        assert np.all((got == 0) == (want == 0)), name
+
+
+@pytest.mark.parametrize("aid", [3, 10])
+def test_sin_cos_stay_exact_on_both_sides_of_the_fast_range(aid):
+    from wann.fastmath import PI_X_EXACT
+
+    x = np.concatenate([np.linspace(-3, 3, 61) * PI_X_EXACT, [np.nextafter(PI_X_EXACT, 0), PI_X_EXACT, 1e15, -1e300]])
+    want = activations.apply(aid, x)
+    for name, got in _kernels(aid, x).items():
+        np.testing.assert_allclose(got, want, rtol=0, atol=1e-15, err_msg=f"{name} kernel")
+        assert np.all(np.abs(got) <= 1.0), name
 
 
 def test_validate_rejects_unknown_ids():

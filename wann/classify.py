@@ -27,7 +27,7 @@ import math
 import numpy as np
 from numba import njit
 
-from wann.fastmath import cos_pi, exp_neg, sin_pi, tanh
+from wann.fastmath import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
 from wann.network import Net
 
 _FLAGS = {"contract"}  # allow fused multiply-add; no other IEEE relaxation (NaN/inf behave)
@@ -50,7 +50,8 @@ def _activate_block(aid, x, out, w):
             out[j] = 1.0 if w * x[j] > 0.0 else 0.0
     elif aid == 3:
         for j in range(n):
-            out[j] = sin_pi(w * x[j])
+            out[j] = sin_pi_bounded(w * x[j])
+        _redo_wide(aid, x, out, w)
     elif aid == 4:
         for j in range(n):
             v = w * x[j]
@@ -73,10 +74,25 @@ def _activate_block(aid, x, out, w):
             out[j] = v if v > 0.0 else 0.0
     elif aid == 10:
         for j in range(n):
-            out[j] = cos_pi(w * x[j])
+            out[j] = cos_pi_bounded(w * x[j])
+        _redo_wide(aid, x, out, w)
     else:
         for j in range(n):
             out[j] = np.nan
+
+
+@njit(cache=True, error_model="numpy", fastmath=_FLAGS)
+def _redo_wide(aid, x, out, w):
+    """Redo sin (3) / cos (10) lanes whose argument is beyond the bounded forms' exact range (or NaN)."""
+    m = 0.0
+    for j in range(out.size):
+        v = abs(w * x[j])
+        m = m if v <= m else v
+    if m < PI_X_EXACT:
+        return
+    for j in range(out.size):
+        if not abs(w * x[j]) < PI_X_EXACT:
+            out[j] = sin_pi(w * x[j]) if aid == 3 else cos_pi(w * x[j])
 
 
 @njit(cache=True, error_model="numpy", fastmath=_FLAGS)

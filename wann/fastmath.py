@@ -3,7 +3,10 @@
 numba's math.sin/exp/tanh are scalar libm calls (no SIMD vector library is
 available to llvmlite here), so loops over lanes that call them never
 vectorise. These versions use exact range reduction and polynomials only, so a
-loop over contiguous lanes compiles to SIMD code. Accuracy: a few ulp of the
+loop over contiguous lanes compiles to SIMD code. The reduction for sin(pi x) and
+cos(pi x) is exact for |x| < 2^20 (``PI_X_EXACT``); ``sin_pi``/``cos_pi`` fall back to
+libm beyond it, and lane loops use the ``_bounded`` forms and redo the rare lanes
+beyond it. Accuracy: a few ulp of the
 true value (tests hold them to numpy's functions within 1e-15 relative to the
 argument scale). sin(pi x) and cos(pi x) are evaluated as the reference does,
 sin(fl(pi * x)), with a three-part Cody-Waite reduction by pi/2, so they agree
@@ -25,6 +28,7 @@ _PIO2_1 = 1.5707963267341256
 _PIO2_2 = 6.077100506303966e-11
 _PIO2_3 = 2.0222662487959506e-21
 _TWO_OVER_PI = 0.6366197723675814
+PI_X_EXACT = 2.0**20  # |x| below which the reduction of fl(pi x) is exact (n = round(2x) stays below 2^21)
 # exp(r) Taylor coefficients, |r| <= ln2/2
 _EXP = np.array([1.0 / math.factorial(k) for k in range(15)])
 _ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2^52: the low bits of (n + this) hold the integer n
@@ -61,19 +65,35 @@ def _cos_poly(r):
 
 
 @njit(cache=True, inline="always")
-def sin_pi(x):
-    """sin(pi x), computed as sin(fl(pi * x)) like numpy's ``np.sin(np.pi * x)``."""
+def sin_pi_bounded(x):
+    """sin(pi x) as sin(fl(pi * x)), like numpy's ``np.sin(np.pi * x)``, for ``|x| < PI_X_EXACT`` only.
+
+    Branch-free (vectorises); beyond the bound the reduction is not exact and the result is wrong
+    (even outside [-1, 1]): loops over lanes check the bound and redo such lanes with ``sin_pi``.
+    """
     r, q = _reduce(math.pi * x)
     v = _sin_poly(r) if (q == 0.0 or q == 2.0) else _cos_poly(r)
     return -v if q >= 2.0 else v
 
 
 @njit(cache=True, inline="always")
-def cos_pi(x):
-    """cos(pi x), computed as cos(fl(pi * x)) like numpy's ``np.cos(np.pi * x)``."""
+def cos_pi_bounded(x):
+    """cos(pi x) as cos(fl(pi * x)), like numpy's ``np.cos(np.pi * x)``, for ``|x| < PI_X_EXACT`` only."""
     r, q = _reduce(math.pi * x)
     v = _cos_poly(r) if (q == 0.0 or q == 2.0) else _sin_poly(r)
     return -v if (q == 1.0 or q == 2.0) else v
+
+
+@njit(cache=True, inline="always")
+def sin_pi(x):
+    """sin(fl(pi * x)) for every x: the branch-free form inside the bound, libm beyond it (or NaN/inf)."""
+    return sin_pi_bounded(x) if abs(x) < PI_X_EXACT else math.sin(math.pi * x)
+
+
+@njit(cache=True, inline="always")
+def cos_pi(x):
+    """cos(fl(pi * x)) for every x: the branch-free form inside the bound, libm beyond it (or NaN/inf)."""
+    return cos_pi_bounded(x) if abs(x) < PI_X_EXACT else math.cos(math.pi * x)
 
 
 @intrinsic

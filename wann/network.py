@@ -122,8 +122,12 @@ def _activate_row(aid, row, w, n):
         for j in range(n):
             row[j] = 1.0 if w[j] * row[j] > 0.0 else 0.0
     elif aid == 3:
-        for j in range(n):
-            row[j] = fastmath.sin_pi(w[j] * row[j])
+        if _widest(row, w, n) < fastmath.PI_X_EXACT:
+            for j in range(n):
+                row[j] = fastmath.sin_pi_bounded(w[j] * row[j])
+        else:
+            for j in range(n):
+                row[j] = fastmath.sin_pi(w[j] * row[j])
     elif aid == 4:
         for j in range(n):
             v = w[j] * row[j]
@@ -145,8 +149,22 @@ def _activate_row(aid, row, w, n):
             v = w[j] * row[j]
             row[j] = v if v > 0.0 else 0.0
     else:
-        for j in range(n):
-            row[j] = fastmath.cos_pi(w[j] * row[j])
+        if _widest(row, w, n) < fastmath.PI_X_EXACT:
+            for j in range(n):
+                row[j] = fastmath.cos_pi_bounded(w[j] * row[j])
+        else:
+            for j in range(n):
+                row[j] = fastmath.cos_pi(w[j] * row[j])
+
+
+@njit(cache=True, inline="always")
+def _widest(row, w, n):
+    """max |w[l] * row[l]| over lanes l < n, or NaN: either way not below the bound means the careful path."""
+    m = 0.0
+    for j in range(n):
+        v = abs(w[j] * row[j])
+        m = m if v <= m else v
+    return m
 
 
 @njit(cache=True)
