@@ -94,3 +94,36 @@ def test_corrupt_checkpoint_is_a_clear_error(tmp_path):
     (tmp_path / "a" / "checkpoint.npz").unlink()
     with pytest.raises(UserError, match="checkpoint.npz not found"):
         Run.resume(tmp_path / "a")
+
+
+class Recording(SerialEvaluator):
+    """A serial evaluator that keeps every generation's scores (population-sized calls only)."""
+
+    def __init__(self, task, weights, pop_size):
+        super().__init__(task, weights)
+        self.pop_size, self.calls = pop_size, []
+
+    def evaluate(self, nets, seeds):
+        scores = super().evaluate(nets, seeds)
+        if len(nets) == self.pop_size:
+            self.calls.append(scores.copy())
+        return scores
+
+
+def test_log_statistics_equal_a_recomputation_from_the_scores(tmp_path):
+    run = Run.create(config_from_dict(SMALL, ["run.champion_reps=5"]), tmp_path / "a", {})
+    ev = Recording(run.task, run.cfg.search.weights, 16)
+    conns = []
+    for _ in range(6):
+        conns.append(np.array([g.n_connections for g in run.search.population]))
+        run.step(ev)
+    rows = read_log(tmp_path / "a")
+    assert len(ev.calls) == len(rows) == 6
+    for row, scores, c in zip(rows, ev.calls, conns):
+        per_weight = scores.mean(axis=2)  # [individual, weight]: mean over rollouts
+        mean, best = per_weight.mean(axis=1), per_weight.max(axis=1)
+        i = int(np.argmax(mean))
+        assert row["median_fitness"] == float(np.median(mean))
+        assert row["best_mean"] == float(mean.max()) and row["best_max"] == float(best[i])
+        assert row["best_conns"] == int(c[i]) and row["mean_conns"] == float(c.mean())
+    assert len({r["best_mean"] for r in rows}) > 1 and any(r["best_mean"] > r["median_fitness"] for r in rows)

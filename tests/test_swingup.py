@@ -42,10 +42,11 @@ def test_constant_action_episode_runs_full_length_and_matches_reference_physics(
     g.conn_enabled[0] = True  # bias -> output
     net = compile_genome(g)
     task = SwingUpTask(SwingUpOptions(rollouts=1))
-    _, steps = task.rollouts(net, np.array([0.0]), 5)
-    assert steps[0, 0] == env.T_LIMIT  # zero force: the cart never leaves, the episode is truncated
+    assert SwingUpOptions().max_steps == env.T_LIMIT == 1000  # the reference's t_limit
+    _, steps = SwingUpTask(SwingUpOptions()).rollouts(net, np.array([0.0]), 5)
+    assert steps[0, 0] == 1000  # zero force: the cart never leaves, the episode is truncated
     _, steps = task.rollouts(net, np.array([1.0]), 5)
-    assert steps[0, 0] < env.T_LIMIT  # full force: terminated when |x| > 2.4
+    assert steps[0, 0] < 1000  # full force: terminated when |x| > 2.4
 
 
 def test_reset_distribution_and_observation():
