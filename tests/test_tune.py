@@ -98,7 +98,8 @@ def test_tune_cli_writes_a_champion_that_eval_and_show_read(tmp_path, capsys):
     out = tmp_path / "champion.tuned.json"
     c, data = champ.load(out)
     assert c.genome.conn_weight is not None and data["weights"] == [1.0] and data["task"] == TASK
-    assert data["tuned"]["method"] == "cma-es" and len(data["tuned"]["history"]) == 5
+    assert data["tuned"]["method"] == "cma-es"
+    assert [h["generation"] for h in data["tuned"]["history"]] == [-1, 0, 1, 2, 3, 4]  # the start's check, 5 gens
     assert topology(c.genome).to_dict() == linear_champion().to_dict()
     assert main(["show", str(out)]) == 0
     assert main(["eval", str(file), "--tuned", str(out), "--trials", "4", "--tune-trials", "3", "--grid", "5",
@@ -107,3 +108,33 @@ def test_tune_cli_writes_a_champion_that_eval_and_show_read(tmp_path, capsys):
     tuned_col = next(col for col in report["columns"] if col["name"] == "tuned weights")
     assert tuned_col["mean"] == pytest.approx(data["tuned"]["test"]["tuned"])  # same test seeds, same numbers
     assert "tuned weights" in capsys.readouterr().out
+
+
+def test_tune_keeps_the_start_when_the_result_is_worse_on_validation(monkeypatch):
+    import wann.tune
+
+    # an optimiser that returns a poor vector (all signs flipped): the validation seeds must reject it
+    monkeypatch.setattr(wann.tune, "_cma", lambda base, x0, *rest: (-x0, [{"generation": 0}]))
+    task = make_task(trial_options(task_options(TASK, "test")))
+    settings = TuneSettings(grid=9, tune_trials=5, validation_trials=10)
+    res = tune(linear_champion(), task, serial, settings, seed=0)
+    assert res.validation["kept"] == "start" and res.validation["start"] > res.validation["tuned"]
+    np.testing.assert_array_equal(res.genome.conn_weight[res.genome.expressed], res.start_weight)
+
+
+def test_cma_checks_keep_the_best_mean_and_stop_without_improvement():
+    task = make_task(trial_options(task_options(TASK | {"max_steps": 100}, "test")))
+    checks = []
+    settings = TuneSettings(generations=200, popsize=6, sigma=0.3, seeds_per_generation=2, grid=5, tune_trials=3,
+                            validation_trials=4, check_every=2, check_trials=4, patience=3)
+    res = tune(linear_champion(), task, serial, settings, seed=1, on_check=lambda g, x: checks.append((g, x.copy())))
+    checked = [h for h in res.history if "check" in h]
+    assert checks[0][0] == -1 and len(checks) == len(checked)
+    scores = [h["check"] for h in checked]
+    best = int(np.argmax(scores))
+    # stopped exactly `patience` checks after the last improvement, well before 200 generations
+    assert len(scores) - 1 - best == 3 and res.history[-1]["generation"] < 199
+    assert all(scores[k] <= scores[best] for k in range(len(scores)))
+    if res.validation["kept"] == "tuned":  # the result is the best checked mean
+        edge = compile_genome(res.genome).cw
+        np.testing.assert_array_equal(edge, checks[best][1])

@@ -46,7 +46,7 @@ from wann.tasks import Task, task_options_class
 
 EVAL_FORMAT = "wann.eval/1"
 WEIGHT_RANGE = 2.0
-STREAMS = ("test", "tune", "shared", "individual", "train", "cma", "validation")
+STREAMS = ("test", "tune", "shared", "individual", "train", "cma", "validation", "check")
 
 MakeEvaluator = Callable[[Task, Sequence[float]], Evaluator]
 

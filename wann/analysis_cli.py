@@ -20,6 +20,8 @@ from wann.io import write_json
 
 def register(sub) -> None:
     """Add the four subcommands to the ``wann`` parser."""
+    from wann.tune import TuneSettings
+
     pl = sub.add_parser("plot", help="draw the champion's graph (PNG + SVG); --curves: the run's curves too")
     pl.add_argument("path", help="run folder or champion file, or a pruned network's point file "
                                  "(prune_baselines folder: seed_<s>/<variant>_level_<ii>.npz)")
@@ -40,11 +42,20 @@ def register(sub) -> None:
 
     tu = sub.add_parser("tune", help="train the connection weights (CMA-ES for control, Adam for classification)")
     tu.add_argument("path", help="run folder or champion file")
-    tu.add_argument("--generations", type=int, default=300, help="CMA-ES generations (default 300)")
-    tu.add_argument("--popsize", type=int, default=0, help="CMA-ES population (default 4 + 3 ln n)")
-    tu.add_argument("--sigma", type=float, default=0.25, help="CMA-ES initial step size (default 0.25)")
-    tu.add_argument("--seeds-per-generation", type=int, default=8,
-                    help="training episodes per candidate and generation (default 8)")
+    d = TuneSettings()
+    tu.add_argument("--generations", type=int, default=d.generations,
+                    help=f"CMA-ES generations at most (default {d.generations})")
+    tu.add_argument("--popsize", type=int, default=d.popsize,
+                    help=f"CMA-ES population (default {d.popsize}; 0 = cma's 4 + 3 ln n)")
+    tu.add_argument("--sigma", type=float, default=d.sigma, help=f"CMA-ES initial step size (default {d.sigma})")
+    tu.add_argument("--seeds-per-generation", type=int, default=d.seeds_per_generation,
+                    help=f"training episodes per candidate and generation (default {d.seeds_per_generation})")
+    tu.add_argument("--check-every", type=int, default=d.check_every,
+                    help=f"generations between checks of the CMA-ES mean (default {d.check_every})")
+    tu.add_argument("--check-trials", type=int, default=d.check_trials,
+                    help=f"episodes per check (default {d.check_trials})")
+    tu.add_argument("--patience", type=int, default=d.patience,
+                    help=f"stop after this many checks without improvement, 0 = never (default {d.patience})")
     tu.add_argument("--epochs", type=int, default=20, help="classification: passes over the training data")
     tu.add_argument("--lr", type=float, default=0.01, help="classification: Adam learning rate")
     tu.add_argument("--batch-size", type=int, default=256, help="classification: minibatch size")
@@ -214,8 +225,10 @@ def cmd_tune(args) -> int:
     c, data, file = _load(args.path)
     task = _trial_task(data, file, args.task)
     try:
-        settings = TuneSettings(args.generations, args.popsize, args.sigma, args.seeds_per_generation, args.epochs,
-                                args.batch_size, args.lr, args.grid, args.tune_trials)
+        settings = TuneSettings(generations=args.generations, popsize=args.popsize, sigma=args.sigma,
+                                seeds_per_generation=args.seeds_per_generation, epochs=args.epochs,
+                                batch_size=args.batch_size, lr=args.lr, grid=args.grid, tune_trials=args.tune_trials,
+                                check_every=args.check_every, check_trials=args.check_trials, patience=args.patience)
     except ValueError as exc:
         raise UserError(f"wann tune: {exc}") from None
     if args.trials < 1:
@@ -282,3 +295,4 @@ def cmd_export(args) -> int:
     shared = f" under shared weight {weight:+.2f}" if g.conn_weight is None and args.to != "graphml" else ""
     print(f"{out}{shared}")
     return 0
+

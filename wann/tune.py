@@ -6,13 +6,18 @@ every connection. Then:
 
 - control tasks: CMA-ES (the ``cma`` package, its normal draws from our own
   Generator) on the vector of connection weights; every candidate of a generation
-  is scored on the same fresh training seeds (common random numbers) through the
-  evaluator (serial or Ray);
+  is scored on the same fresh training episodes (common random numbers) through the
+  evaluator (serial or Ray). Every ``check_every`` generations the distribution mean
+  is scored on ``check_trials`` fixed check episodes; the best checked mean is the
+  result, and the run stops once ``patience`` checks in a row have not improved on
+  it (or after ``generations``). This is the reference tool's rule (WANNTool
+  ``train.py``: evaluate the mean every 25 generations, keep the best), plus a stop.
 - classification tasks (a task with ``training_data() -> (x [N, n_in], y [N])``):
   Adam on the cross-entropy through the torch export (``wann.export.WannModule``).
 
-The result is the distribution mean (CMA-ES) or the last weights (Adam), unless
-the start scores better on separate validation seeds; test seeds are never seen.
+The result is kept only if it beats the start on separate validation seeds; test
+seeds are never seen. Defaults (``TuneSettings``) were set from ``bench/tune_budget.py``
+(README, "Tuning budget").
 """
 from __future__ import annotations
 
@@ -32,21 +37,25 @@ from wann.tasks import Task
 
 @dataclass
 class TuneSettings:
-    generations: int = 300  # CMA-ES generations (control)
-    popsize: int = 0  # CMA-ES population, 0 = cma's default 4 + 3 ln(n)
-    sigma: float = 0.25  # CMA-ES initial step size
-    seeds_per_generation: int = 8  # training episodes per candidate per generation (control)
+    generations: int = 1000  # CMA-ES generations at most (control)
+    popsize: int = 32  # CMA-ES population (the reference tool's 32); 0 = cma's default 4 + 3 ln n
+    sigma: float = 0.5  # CMA-ES initial step size (the reference tool's sigma_init)
+    seeds_per_generation: int = 4  # training episodes per candidate per generation (control)
     epochs: int = 20  # passes over the training data (classification)
     batch_size: int = 256
     lr: float = 0.01
     grid: int = 41  # shared-weight sweep points for the start
     tune_trials: int = 100  # seeds of the start sweep
     validation_trials: int = 50  # seeds that decide between start and result
+    check_every: int = 25  # generations between checks of the distribution mean (control)
+    check_trials: int = 64  # episodes of a check
+    patience: int = 8  # stop after this many checks without improvement; 0 = run all generations
 
     def __post_init__(self) -> None:
         if min(self.generations, self.seeds_per_generation, self.epochs, self.batch_size, self.tune_trials,
-               self.validation_trials) < 1 or self.popsize < 0 or self.sigma <= 0 or self.lr <= 0:
-            raise ValueError("tune settings must be positive (popsize may be 0 = default)")
+               self.validation_trials, self.check_every, self.check_trials) < 1 or self.popsize < 0 \
+                or self.sigma <= 0 or self.lr <= 0 or self.patience < 0:
+            raise ValueError("tune settings must be positive (popsize and patience may be 0)")
 
 
 @dataclass
@@ -68,11 +77,14 @@ def _with_cw(net: Net, cw: np.ndarray) -> Net:
 
 
 def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings | None = None, seed: int = 0,
-         progress: Callable[[str], None] | None = None, train_task: Task | None = None) -> TuneResult:
+         progress: Callable[[str], None] | None = None, train_task: Task | None = None,
+         on_check: Callable[[int, np.ndarray], None] | None = None) -> TuneResult:
     """Tune the connection weights of ``genome`` on ``task`` (give it one rollout per seed).
 
     ``train_task``: the same task with more rollouts per seed (``analysis.with_rollouts``),
     so that a candidate's training episodes run in one call; default ``task``.
+    ``on_check(generation, weights)``: called with the CMA-ES mean (Net edge order) at each
+    check, for monitoring (``bench/tune_budget.py`` scores it on test seeds); -1 is the start.
     """
     settings = settings or TuneSettings()
     say = progress or (lambda text: None)
@@ -89,7 +101,8 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
         if hasattr(task, "training_data"):
             method, x, history = "adam", *_adam(base, x0, task, settings, rng["train"], say)
         else:
-            method, x, history = "cma-es", *_cma(base, x0, evs, train_task or task, settings, rng, say)
+            method, x, history = "cma-es", *_cma(base, x0, evs, train_task or task, settings, rng, say, task,
+                                                 on_check or (lambda generation, weights: None))
         val_seeds = draw_seeds(rng["validation"], settings.validation_trials)
         start_v, tuned_v = evs.trial_scores(task, [_with_cw(base, x0), _with_cw(base, x)] * val_seeds.size,
                                             np.repeat(val_seeds, 2))[:, 0].reshape(-1, 2).mean(axis=0)
@@ -101,8 +114,9 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
     return TuneResult(tuned_genome, method, start_w, validation, history, time.perf_counter() - t0)
 
 
-def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings, rng: dict,
-         say) -> tuple[np.ndarray, list]:
+def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings, rng: dict, say,
+         check_task: Task, on_check: Callable[[int, np.ndarray], None]) -> tuple[np.ndarray, list]:
+    """CMA-ES from ``x0`` (module docstring); returns (the best checked mean, history rows)."""
     import cma
 
     normal = rng["cma"]
@@ -111,7 +125,14 @@ def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings
     if s.popsize:
         opts["popsize"] = s.popsize
     es = cma.CMAEvolutionStrategy(x0, s.sigma, opts)
-    history = []
+    check_seeds = draw_seeds(rng["check"], s.check_trials)
+
+    def check(x: np.ndarray) -> float:
+        return float(evs.trial_scores(check_task, [_with_cw(base, x)] * check_seeds.size, check_seeds)[:, 0].mean())
+
+    best_x, best = x0.copy(), check(x0)
+    on_check(-1, x0)
+    history, stale = [{"generation": -1, "check": best}], 0
     for gen in range(s.generations):
         t0 = time.perf_counter()
         cands = es.ask()
@@ -119,12 +140,24 @@ def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings
         nets = [_with_cw(base, c) for c in cands for _ in seeds]
         scores = evs.trial_scores(task, nets, np.tile(seeds, len(cands)))[:, 0].reshape(len(cands), -1).mean(axis=1)
         es.tell(cands, (-scores).tolist())
-        history.append({"generation": gen, "mean": float(scores.mean()), "best": float(scores.max()),
-                        "sigma": float(es.sigma), "seconds": round(time.perf_counter() - t0, 4)})
-        if gen % 20 == 0 or gen == s.generations - 1:
+        row = {"generation": gen, "mean": float(scores.mean()), "best": float(scores.max()),
+               "sigma": float(es.sigma)}
+        if (gen + 1) % s.check_every == 0 or gen == s.generations - 1:
+            mean_x = np.asarray(es.mean, dtype=np.float64).copy()
+            row["check"] = check(mean_x)
+            on_check(gen, mean_x)
+            if row["check"] > best:
+                best_x, best, stale = mean_x, row["check"], 0
+            else:
+                stale += 1
             say(f"gen {gen + 1:4d}/{s.generations}  candidates mean {scores.mean():9.4g}  best {scores.max():9.4g}  "
-                f"sigma {es.sigma:.3g}")
-    return np.asarray(es.mean, dtype=np.float64), history
+                f"sigma {es.sigma:.3g}  check {row['check']:9.4g} (best {best:.4g})")
+        row["seconds"] = round(time.perf_counter() - t0, 4)
+        history.append(row)
+        if s.patience and stale >= s.patience:
+            say(f"stopped at generation {gen + 1}: {stale} checks without improvement")
+            break
+    return best_x, history
 
 
 def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Generator, say) -> tuple[np.ndarray, list]:
