@@ -30,18 +30,21 @@ def register(sub) -> None:
     pl.set_defaults(func=cmd_plot)
 
     ev = sub.add_parser("eval", help="the paper's protocol on fresh seeds: random, shared, tuned shared, tuned")
-    ev.add_argument("path", help="run folder or champion file")
+    ev.add_argument("paths", nargs="+", metavar="path",
+                    help="run folder, batch folder (every seed) or champion file; several: a table over them")
     ev.add_argument("--trials", type=int, default=100, help="test trials per column (default 100)")
     ev.add_argument("--tune-trials", type=int, default=100, help="seeds of the shared-weight sweep (default 100)")
     ev.add_argument("--grid", type=int, default=41, help="shared weights in the sweep over [-2, 2] (default 41)")
-    ev.add_argument("--tuned", help="a `wann tune` output of this champion: adds the 'tuned weights' column")
-    ev.add_argument("--out", help="report JSON (default: <champion>.eval.json); the sweep plot goes beside it")
+    ev.add_argument("--tuned", help="a `wann tune` output of this champion: adds the 'tuned weights' column "
+                                    "(default: <champion>.tuned.json beside it, when it exists)")
+    ev.add_argument("--out", help="report JSON of one champion (default: <champion>.eval.json); the sweep plot "
+                                  "goes beside it")
     ev.add_argument("--no-plot", action="store_true", help="skip the sweep plot")
     _common(ev)
     ev.set_defaults(func=cmd_eval)
 
     tu = sub.add_parser("tune", help="train the connection weights (CMA-ES for control, Adam for classification)")
-    tu.add_argument("path", help="run folder or champion file")
+    tu.add_argument("paths", nargs="+", metavar="path", help="run folder, batch folder (every seed) or champion file")
     d = TuneSettings()
     tu.add_argument("--generations", type=int, default=d.generations,
                     help=f"CMA-ES generations at most (default {d.generations})")
@@ -62,7 +65,7 @@ def register(sub) -> None:
     tu.add_argument("--grid", type=int, default=41, help="shared weights in the start sweep (default 41)")
     tu.add_argument("--tune-trials", type=int, default=100, help="seeds of the start sweep (default 100)")
     tu.add_argument("--trials", type=int, default=100, help="fresh test trials for the report (default 100)")
-    tu.add_argument("--out", help="tuned champion file (default: <champion>.tuned.json)")
+    tu.add_argument("--out", help="tuned champion file of one champion (default: <champion>.tuned.json)")
     _common(tu)
     tu.set_defaults(func=cmd_tune)
 
@@ -98,7 +101,18 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 # ---- shared helpers ---------------------------------------------------------------------
-def _load(path: str) -> tuple[champ.Champion, dict, Path]:
+def _champion_paths(args) -> list[Path]:
+    """The champions named on the command line, batch folders expanded to their seeds."""
+    from wann.batch import run_folders
+
+    paths = [f for p in args.paths for f in (run_folders(p) if Path(p).is_dir() else [Path(p)])]
+    if len(paths) > 1 and args.out:
+        raise UserError(f"--out names one file, but {len(paths)} champions were given; leave it out "
+                        "(each output goes beside its champion)")
+    return paths
+
+
+def _load(path: str | Path) -> tuple[champ.Champion, dict, Path]:
     from wann.cli import load_champion_path
 
     p = Path(path)
@@ -195,15 +209,53 @@ def _plot_pruned(file: Path, args) -> int:
 
 # ---- eval ----------------------------------------------------------------------------------
 def cmd_eval(args) -> int:
+    paths = _champion_paths(args)
+    if len(paths) > 1 and args.tuned:
+        raise UserError("--tuned names one file; with several champions each uses <champion>.tuned.json beside it")
+    reports = [(path, _eval_one(path, args)) for path in paths]
+    if len(reports) > 1:
+        print("\n" + over_champions_table(reports))
+    return 0
+
+
+def over_champions_table(reports: list[tuple[Path, dict]]) -> str:
+    """The paper's four columns (mean over trials) per champion, then median [min-max] over champions."""
+    names = ("random weights", "random shared weight", "tuned shared weight", "tuned weights")
+    rows = [["champion", "connections", *names]]
+    values: dict[str, list[float]] = {n: [] for n in ("connections", *names)}
+    for path, r in reports:
+        cols = {c["name"]: c for c in r["columns"]}
+        cells = [str(path), str(r["connections"])]
+        values["connections"].append(r["connections"])
+        for n in names:
+            if n in cols:
+                values[n].append(cols[n]["mean"])
+                w = f" (w {cols[n]['weight']:+.2f})" if n == "tuned shared weight" else ""
+                cells.append(f"{cols[n]['mean']:.4g} +- {cols[n]['std']:.3g}{w}")
+            else:
+                cells.append("-")
+        rows.append(cells)
+    rows.append([f"median [min-max] of {len(reports)}"] + [
+        f"{np.median(v):.4g} [{min(v):.4g}-{max(v):.4g}]" if v else "-" for v in values.values()])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _eval_one(path: Path, args) -> dict:
     from wann.analysis import evaluate_champion
 
-    c, data, file = _load(args.path)
+    c, data, file = _load(path)
     task = _trial_task(data, file, args.task)
-    tuned = None
-    if args.tuned:
-        tuned = champ.load(args.tuned)[0].genome
+    tuned, tuned_file = None, args.tuned
+    beside = file.with_name(file.name.removesuffix(".json") + ".tuned.json")
+    if tuned_file is None and beside.exists() and c.genome.conn_weight is None:
+        tuned_file = str(beside)
+    if tuned_file:
+        tuned = champ.load(tuned_file)[0].genome
         if tuned.conn_weight is None:
-            raise UserError(f"{args.tuned}: no connection weights; pass a `wann tune` output")
+            raise UserError(f"{tuned_file}: no connection weights; pass a `wann tune` output")
     print(f"evaluating {file} ({c.genome.n_connections} connections) on task {data['task'].get('name')}: "
           f"{args.trials} trials per column, seed {args.seed}", flush=True)
     t0 = time.perf_counter()
@@ -212,7 +264,7 @@ def cmd_eval(args) -> int:
     print()
     print(report.table())
     out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + ".eval.json")
-    result = report.to_dict() | {"champion": str(file), "tuned_file": args.tuned, "task": data["task"],
+    result = report.to_dict() | {"champion": str(file), "tuned_file": tuned_file, "task": data["task"],
                                  "task_overrides": args.task, "connections": c.genome.n_connections,
                                  "seconds": round(time.perf_counter() - t0, 3)}
     write_json(out, result)
@@ -227,17 +279,23 @@ def cmd_eval(args) -> int:
                            .removesuffix(".eval") + ".sweep"), points, "score",
                            f"{data['task'].get('name')}: {file.name} ({c.genome.n_connections} connections)")
         print("sweep plot: " + ", ".join(str(p) for p in paths))
-    return 0
+    return result
 
 
 # ---- tune -----------------------------------------------------------------------------------
 def cmd_tune(args) -> int:
+    for path in _champion_paths(args):
+        _tune_one(path, args)
+    return 0
+
+
+def _tune_one(path: Path, args) -> None:
     from wann.analysis import Evaluators, draw_seeds, seed_streams, task_options, topology, with_rollouts
     from wann.network import compile_genome
     from wann.tasks import make_task
     from wann.tune import TuneSettings, tune
 
-    c, data, file = _load(args.path)
+    c, data, file = _load(path)
     task = _trial_task(data, file, args.task)
     try:
         settings = TuneSettings(generations=args.generations, popsize=args.popsize, sigma=args.sigma,
@@ -275,7 +333,6 @@ def cmd_tune(args) -> int:
                  "tuned": float(tuned_scores.mean()), "tuned_std": float(tuned_scores.std())}}}
     write_json(out, record)
     print(f"tuned champion: {out}  (wann eval {file} --tuned {out})")
-    return 0
 
 
 # ---- export ---------------------------------------------------------------------------------

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 
 from wann import activations, champion as champ
+from wann.batch import Batch, is_batch, parse_seeds
 from wann.config import load_config
 from wann.errors import UserError
 from wann.evaluation import make_evaluator
@@ -58,11 +59,13 @@ def _parser() -> argparse.ArgumentParser:
                     help="override a config value (repeatable), e.g. --set search.pop_size=64")
     _backend_flags(ev)
     ev.add_argument("--data-dir", help="dataset folder, sets task.data_dir (MNIST: the four IDX files)")
+    ev.add_argument("--seeds", help="a batch: one run folder per seed under --out, e.g. 0-7 or 0,3,5 "
+                                    "(overrides run.seed); `wann resume` continues the whole batch")
     ev.add_argument("--quiet", action="store_true", help="no per-generation lines")
     ev.set_defaults(func=cmd_evolve)
 
-    rs = sub.add_parser("resume", help="continue a run from its checkpoint, exactly")
-    rs.add_argument("run_dir")
+    rs = sub.add_parser("resume", help="continue a run (or a batch of seeds) from its checkpoint, exactly")
+    rs.add_argument("run_dir", help="run folder or batch folder")
     rs.add_argument("--generations", type=int, help="new total number of generations")
     _backend_flags(rs)
     rs.add_argument("--quiet", action="store_true")
@@ -72,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     sh.add_argument("path")
     sh.add_argument("--data-dir", help="MNIST folder for the test accuracy (default: the run's task.data_dir)")
     sh.set_defaults(func=cmd_show)
+
+    sm = sub.add_parser("summarize", help="final figures per run with median and spread, curves with a band")
+    sm.add_argument("paths", nargs="+", help="run folders and/or batch folders")
+    sm.add_argument("--out", help="output folder (default: the single folder given)")
+    sm.set_defaults(func=cmd_summarize)
 
     import importlib
 
@@ -101,6 +109,7 @@ def cmd_evolve(args) -> int:
     overrides = _apply_backend_flags(args, args.set)
     if args.data_dir:
         overrides.append(f"task.data_dir={json.dumps(str(Path(args.data_dir).expanduser().resolve()))}")
+    seeds = parse_seeds(args.seeds) if args.seeds is not None else None
     cfg = load_config(args.config, overrides)
     if hasattr(cfg.task, "check"):  # e.g. MNIST: the data folder exists, before the run folder is made
         cfg.task.check()
@@ -110,6 +119,11 @@ def cmd_evolve(args) -> int:
     meta = {"command": ["wann", *sys.argv[1:]], "config_file": str(args.config), "overrides": overrides,
             "created": dt.datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
             "numpy": np.__version__}
+    if seeds is not None:
+        batch = Batch.create(cfg, run_dir, seeds, meta)
+        print(f"batch folder: {run_dir}  (task {cfg.task.name}, seeds {args.seeds}, pop {cfg.search.pop_size}, "
+              f"{cfg.run.generations} generations, backend {cfg.evaluation.backend})", flush=True)
+        return _drive_batch(batch, args, cfg.run.generations, [])
     run = Run.create(cfg, run_dir, meta)
     print(f"run folder: {run_dir}  (task {cfg.task.name}, pop {cfg.search.pop_size}, "
           f"{cfg.run.generations} generations, backend {cfg.evaluation.backend})", flush=True)
@@ -117,6 +131,12 @@ def cmd_evolve(args) -> int:
 
 
 def cmd_resume(args) -> int:
+    if is_batch(args.run_dir):
+        overrides = _apply_backend_flags(args, [])
+        batch = Batch.load(Path(args.run_dir), overrides)
+        total = args.generations or batch.cfg.run.generations
+        print(f"resuming batch {args.run_dir}: seeds {batch.seeds}, {total} generations each", flush=True)
+        return _drive_batch(batch, args, total, overrides)
     run = Run.resume(Path(args.run_dir), _apply_backend_flags(args, []))
     total = args.generations or run.cfg.run.generations
     if run.generation >= total:
@@ -127,17 +147,22 @@ def cmd_resume(args) -> int:
     return _drive(run, args, total)
 
 
-def _drive(run: Run, args, total: int) -> int:
+def _start_evaluator(run: Run, resume_dir: Path | None = None):
+    """The run's evaluator; if it cannot start (Ray) the run folder is checkpointed and stays resumable."""
     e = run.cfg.evaluation
     try:  # Ray may take seconds to start, or fail to: either way the run folder stays resumable
-        evaluator = make_evaluator(e.backend, run.task, run.cfg.search.weights, e.workers, e.address)
+        return make_evaluator(e.backend, run.task, run.cfg.search.weights, e.workers, e.address)
     except KeyboardInterrupt:
         run.checkpoint()
         raise Interrupted(run.generation) from None
     except UserError as exc:
         run.checkpoint()
-        raise UserError(f"{exc}\nThe run folder is kept; once fixed, continue with `wann resume {run.dir}` "
-                        "(plus --backend/--workers/--address as needed)") from None
+        raise UserError(f"{exc}\nThe run folder is kept; once fixed, continue with `wann resume "
+                        f"{resume_dir or run.dir}` (plus --backend/--workers/--address as needed)") from None
+
+
+def _drive(run: Run, args, total: int) -> int:
+    evaluator = _start_evaluator(run)
     try:
         report = None if args.quiet else (lambda row: print(format_row(row, total), flush=True))
         run.run(evaluator, until=total, report=report)
@@ -146,6 +171,39 @@ def _drive(run: Run, args, total: int) -> int:
     c = run.champion
     print(f"done: champion from generation {c.generation}, fitness {c.fitness:.2f} "
           f"({c.genome.n_connections} connections); {run.dir / 'champion.json'}")
+    return 0
+
+
+def _drive_batch(batch: Batch, args, total: int, overrides: list[str]) -> int:
+    """Run a batch's seeds; a table of outcomes; exit 1 if a seed failed (the others still ran)."""
+    report = None if args.quiet else (lambda seed, row: print(f"seed {seed}  " + format_row(row, total), flush=True))
+    outcomes = batch.run(lambda run: _start_evaluator(run, batch.parent), total, overrides, report,
+                         lambda text: print(text, flush=True))
+    print(f"\nbatch {batch.parent}: {sum(o.status == 'done' for o in outcomes)} of {len(outcomes)} seeds done")
+    for o in outcomes:
+        line = o.message.splitlines()[0] if o.message else ""
+        print(f"  seed {o.seed}: {o.status}{' at generation ' + str(o.generation) if o.status == 'done' else ''}"
+              f"{'  ' + line if line else ''}")
+    failed = [o for o in outcomes if o.status == "failed"]
+    if failed:
+        print(f"{len(failed)} seed(s) failed; fix the cause and continue with: wann resume {batch.parent}",
+              file=sys.stderr)
+        return 1
+    print(f"summarise with: wann summarize {batch.parent}")
+    return 0
+
+
+def cmd_summarize(args) -> int:
+    from wann import summary
+
+    if args.out is None and len(args.paths) > 1:
+        raise UserError("several folders: say where the summary goes with --out DIR")
+    out = Path(args.out or args.paths[0])
+    runs = summary.load_runs(args.paths)
+    written = summary.write(runs, out, f"{len(runs)} runs: " + ", ".join(Path(p).name for p in args.paths))
+    print(summary.markdown(runs))
+    for p in written:
+        print(p)
     return 0
 
 
