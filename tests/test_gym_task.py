@@ -94,8 +94,8 @@ def test_action_mapping():
     cart = GymTask(GymOptions(env_id="CartPole-v1"))
     assert cart.actions(np.array([[0.3, -1.0], [-1.0, 0.3], [2.0, 2.0]])) == [0, 1, 0]
     pend = GymTask(GymOptions(env_id="Pendulum-v1"))  # Box(-2, 2, (1,))
-    acts = pend.actions(np.array([[5.0], [-0.5], [np.nan]]))
-    np.testing.assert_array_equal(np.stack(acts), [[2.0], [-0.5], [0.0]])
+    acts = pend.actions(np.array([[5.0], [-0.5], [-np.inf]]))
+    np.testing.assert_array_equal(np.stack(acts), [[2.0], [-0.5], [-2.0]])  # (rollouts end non-finite outputs)
 
 
 def test_scores_depend_only_on_net_and_seed_and_task_pickles():

@@ -203,7 +203,11 @@ class Sweep:
 
     @property
     def best(self) -> float:
-        return float(self.grid[int(np.argmax(self.mean))])
+        """The grid weight with the highest finite mean; UserError if no weight scores finite."""
+        mean = self.mean
+        if not np.isfinite(mean).any():
+            raise UserError("no shared weight of the sweep gives a finite score (every rollout was non-finite)")
+        return float(self.grid[int(np.argmax(np.where(np.isfinite(mean), mean, -np.inf)))])
 
     def to_dict(self) -> dict:
         return {"weights": self.grid.tolist(), "mean": self.mean.tolist(), "std": self.scores.std(axis=0).tolist(),

@@ -28,7 +28,7 @@ import numpy as np
 
 from wann.errors import UserError
 from wann.genome import LEGACY_PHENOTYPE, Genome, GenomeError
-from wann.io import write_atomic
+from wann.io import dumps, write_atomic
 
 FORMAT = "wann.checkpoint/2"
 FILE = "checkpoint.npz"
@@ -79,7 +79,7 @@ def save(folder: str | Path, state: dict, population: Sequence[Genome]) -> Path:
         raise ValueError(f"population genomes have different phenotypes {sorted(phenotypes)}")
     head = {"format": FORMAT} | ({"phenotype": phenotypes.pop()} if phenotypes else {})
     buf = io.BytesIO()
-    np.savez(buf, state=np.array(json.dumps(head | state)), **pack_population(population))
+    np.savez(buf, state=np.array(dumps(head | state)), **pack_population(population))
     write_atomic(path, buf.getvalue())
     return path
 

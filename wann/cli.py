@@ -169,6 +169,9 @@ def _drive(run: Run, args, total: int) -> int:
     finally:
         evaluator.close()
     c = run.champion
+    if c is None:
+        print("done: no champion; every individual so far scored non-finite (see the warnings)")
+        return 0
     print(f"done: champion from generation {c.generation}, fitness {c.fitness:.2f} "
           f"({c.genome.n_connections} connections); {run.dir / 'champion.json'}")
     return 0

@@ -7,6 +7,7 @@ file, the key and the valid keys.
 from __future__ import annotations
 
 import dataclasses
+import math
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -79,6 +80,7 @@ class Config:
         return tomli_w.dumps(self.to_dict())
 
 
+WEIGHT_BOUND = 1e3  # largest |shared weight| a config may ask for (wann.evaluation: non-finite scores)
 SECTIONS = {"run": RunConfig, "search": SearchConfig, "evaluation": EvaluationConfig}
 
 
@@ -170,8 +172,10 @@ def _check(cfg: Config) -> None:
     need(0.0 <= s.prob_moo <= 1.0, "[search] prob_moo must be in [0, 1]")
     probs = s.mutation_probs
     need(min(probs) >= 0 and sum(probs) > 0, "[search] mutation probabilities must be >= 0 with a positive sum")
-    need(len(s.weights) >= 1 and all(isinstance(w, (int, float)) for w in s.weights),
+    need(len(s.weights) >= 1 and all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in s.weights),
          "[search] weights must be a non-empty list of numbers")
+    need(all(math.isfinite(w) and abs(w) <= WEIGHT_BOUND for w in s.weights),
+         f"[search] weights must be finite numbers with |w| <= {WEIGHT_BOUND:g}, got {s.weights}")
     s.weights = [float(w) for w in s.weights]
     if s.activations:
         try:

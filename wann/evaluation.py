@@ -4,6 +4,13 @@ An evaluator maps (nets, seeds) to scores [P, n_weights, n_rollouts]; a net's
 scores depend only on (net, seed), never on the worker, so every backend gives
 the same numbers. ``SerialEvaluator`` runs in-process; the Ray evaluator
 (``wann.ray_evaluation``) has the same interface.
+
+Non-finite scores, one rule for every task: a rollout whose return is not finite
+(NaN or +-inf), or whose network output was not finite at some step (the tasks
+end such an episode), scores ``-inf`` (``NONFINITE``). Ranking puts any individual
+with a non-finite objective after all others (``wann.ranking``); such an individual
+is never an elite or the champion (``wann.search``, ``wann.run``). The reference
+lets NaN through (NumPy sorts it as the largest value, so a NaN individual can rank first).
 """
 from __future__ import annotations
 
@@ -13,6 +20,8 @@ import numpy as np
 
 from wann.network import Net
 from wann.tasks import Task
+
+NONFINITE = -np.inf  # the score of a rollout whose return or network output is not finite
 
 
 class Evaluator(Protocol):
@@ -27,7 +36,11 @@ def score_batch(task: Task, weights: np.ndarray, nets: Sequence[Net], seeds: Seq
         raise ValueError("one seed per net")
     out = np.empty((len(nets), len(weights), task.n_rollouts))
     for i, (net, seed) in enumerate(zip(nets, seeds)):
+        if (net.n_in, net.n_out) != (task.n_inputs, task.n_outputs):
+            raise ValueError(f"a network with {net.n_in} inputs and {net.n_out} outputs cannot run on task "
+                             f"{task.name} ({task.n_inputs} inputs, {task.n_outputs} outputs)")
         out[i] = task.score(net, weights, int(seed))
+    out[~np.isfinite(out)] = NONFINITE
     return out
 
 

@@ -3,6 +3,9 @@
 ``nsga_rank`` returns a rank per individual (0 = best): front by front, and
 inside a front by decreasing crowding distance (summed over objectives), as
 the reference's ``nsga_sort``. Ties in crowding keep index order (stable sort).
+Rows with a non-finite objective (NaN, +-inf) are ranked after every finite row,
+in index order, and take no part in the fronts or crowding distances of the
+others (``wann.evaluation``: the non-finite rule).
 """
 from __future__ import annotations
 
@@ -55,10 +58,12 @@ def nsga_rank(obj: np.ndarray, mode: str = "range") -> np.ndarray:
     if mode not in CROWDING_MODES:
         raise ValueError(f"crowding mode {mode!r}; valid: {CROWDING_MODES}")
     obj = np.asarray(obj, dtype=np.float64)
+    finite = np.flatnonzero(np.isfinite(obj).all(axis=1))
     order = []
-    for front in fronts(obj):
-        crowd = sum(crowding_distance(obj[front, m], mode) for m in range(obj.shape[1]))
-        order.extend(front[np.argsort(-crowd, kind="stable")].tolist())
+    for front in fronts(obj[finite]):
+        crowd = sum(crowding_distance(obj[finite[front], m], mode) for m in range(obj.shape[1]))
+        order.extend(finite[front[np.argsort(-crowd, kind="stable")]].tolist())
+    order.extend(np.flatnonzero(~np.isfinite(obj).all(axis=1)).tolist())
     rank = np.empty(obj.shape[0], dtype=np.int64)
     rank[np.asarray(order, dtype=np.int64)] = np.arange(obj.shape[0])
     return rank

@@ -27,7 +27,7 @@ from wann.config import Config, config_from_dict
 from wann.errors import UserError
 from wann.evaluation import Evaluator
 from wann.genome import LEGACY_PHENOTYPE
-from wann.io import write_atomic, write_json
+from wann.io import dumps, write_atomic, write_json
 from wann.network import compile_genome
 from wann.search import Search
 from wann.tasks import Task, make_task
@@ -98,7 +98,7 @@ class Run:
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"{run_dir / ckpt.FILE} is corrupt: {exc}") from None
         rows = read_log(run_dir)
-        write_atomic(run_dir / "log.jsonl", "".join(json.dumps(r) + "\n" for r in rows[: run.generation]))
+        write_atomic(run_dir / "log.jsonl", "".join(dumps(r) + "\n" for r in rows[: run.generation]))
         return run
 
     # ---- one generation ------------------------------------------------------
@@ -124,6 +124,10 @@ class Run:
             champ.save(self.dir / "champion.json", new_champion, asdict(self.cfg.task), self.cfg.search.weights)
         self.evaluations += len(pop)
         i = int(np.argmax(mean))
+        n_bad = int(np.count_nonzero(~np.isfinite(mean)))
+        if n_bad:  # one line per generation (wann.evaluation: the non-finite rule)
+            print(f"warning: generation {self.generation}: {n_bad} of {len(pop)} individuals scored non-finite "
+                  "(ranked last, never elite or champion)", file=sys.stderr, flush=True)
         conns = np.array([g.n_connections for g in pop])
         self.search.tell(mean, best)
         seconds = time.perf_counter() - t0
@@ -141,11 +145,11 @@ class Run:
             "best_conns": int(conns[i]),
             "best_nodes": int(pop[i].node_id.size),
             "mean_conns": float(conns.mean()),
-            "champion_fitness": self.champion.fitness,
-            "champion_generation": self.champion.generation,
+            "champion_fitness": None if self.champion is None else self.champion.fitness,
+            "champion_generation": None if self.champion is None else self.champion.generation,
         }
         with open(self.dir / "log.jsonl", "a") as fh:
-            fh.write(json.dumps(row) + "\n")
+            fh.write(dumps(row) + "\n")
         self.generation += 1
         return row
 
@@ -153,13 +157,13 @@ class Run:
         """The reference's rule: the generation's best replaces the champion only if it
         beats it on ``champion_reps`` fresh seeds too."""
         i = int(np.argmax(mean))
-        if self.champion is not None and not mean[i] > self.champion.fitness:
+        if not np.isfinite(mean[i]) or (self.champion is not None and not mean[i] > self.champion.fitness):
             return None
         reps = self.cfg.run.champion_reps
         seeds = [int(s) for s in self.eval_rng.integers(SEED_RANGE, size=reps)]
         scores = evaluator.evaluate([compile_genome(pop[i])] * reps, seeds)
         fitness, per_weight = champ.rescore(scores)
-        if self.champion is not None and not fitness > self.champion.fitness:
+        if not np.isfinite(fitness) or (self.champion is not None and not fitness > self.champion.fitness):
             return None
         return champ.Champion(pop[i].copy(), self.generation, fitness, per_weight, seeds)
 
@@ -232,9 +236,10 @@ def read_log(run_dir: Path) -> list[dict]:
 
 
 def format_row(row: dict, total: int) -> str:
-    """One progress line per generation."""
+    """One progress line per generation (a missing champion prints as "-")."""
+    champion = "-" if row["champion_fitness"] is None else f"{row['champion_fitness']:9.2f}"
     return (f"gen {row['generation'] + 1:>5}/{total}  best {row['best_mean']:9.2f} "
             f"(max {row['best_max']:9.2f}, {row['best_conns']:3d} conns)  median {row['median_fitness']:9.2f}  "
-            f"champion {row['champion_fitness']:9.2f}  {row['seconds']:6.2f}s")
+            f"champion {champion:>9}  {row['seconds']:6.2f}s")
 
 

@@ -46,7 +46,8 @@ class Search:
         pool = [pop[i] for i in np.argsort(rank, kind="stable")]
         n_cull = int(np.floor(cfg.cull_ratio * len(pool)))
         pool = pool[: len(pool) - n_cull]
-        n_elite = int(np.floor(len(pool) * cfg.elite_ratio))
+        # non-finite individuals rank last and are never elites (wann.evaluation: the non-finite rule)
+        n_elite = min(int(np.floor(len(pool) * cfg.elite_ratio)), int(np.isfinite(mean).sum()))
         children = [g.copy() for g in pool[:n_elite]]
         n_children = cfg.pop_size - n_elite
         a = rng.integers(len(pool), size=(n_children, cfg.tournament_size)).min(axis=1)

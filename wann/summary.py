@@ -25,7 +25,7 @@ import numpy as np
 from wann import champion as champ
 from wann.batch import run_folders
 from wann.errors import UserError
-from wann.io import write_atomic
+from wann.io import dumps, write_atomic
 from wann.run import read_log
 
 COLUMNS = (  # key, header
@@ -175,6 +175,6 @@ def write(runs: list[RunSummary], out: Path, title: str = "") -> list[Path]:
     headers, rows, stats = table(runs)
     write_atomic(out / "summary.md", markdown(runs))
     write_atomic(out / "summary.csv", csv_text(runs))
-    write_atomic(out / "summary.json", json.dumps({"format": "wann.summary/1", "headers": headers, "rows": rows,
-                                                   "spread": stats}, indent=1) + "\n")
+    write_atomic(out / "summary.json", dumps({"format": "wann.summary/1", "headers": headers, "rows": rows,
+                                               "spread": stats}, indent=1) + "\n")
     return [out / "summary.md", out / "summary.csv", out / "summary.json"] + plot_bands(runs, out / "curves", title)

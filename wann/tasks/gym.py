@@ -184,7 +184,7 @@ class GymTask:
         """Network outputs [S, n_out] -> one env action per row (clip for Box, argmax for Discrete)."""
         if self.discrete:
             return [self._start + int(i) for i in np.argmax(outputs, axis=1)]
-        acts = np.clip(np.nan_to_num(outputs, nan=0.0), self._low, self._high)
+        acts = np.clip(outputs, self._low, self._high)
         return list(acts.reshape(-1, *self.action_shape))
 
     def score(self, net: Net, weights: np.ndarray, seed: int) -> np.ndarray:
@@ -204,9 +204,15 @@ class GymTask:
         steps = np.zeros(n, dtype=np.int64)
         alive = np.arange(n)
         while alive.size:
-            acts = self.actions(forward_rows(net, obs[alive], w_row[alive]))
+            outputs = forward_rows(net, obs[alive], w_row[alive])
+            finite = np.isfinite(outputs).all(axis=1)
+            acts = self.actions(np.where(finite[:, None], outputs, 0.0))
             running = []
-            for k, action in zip(alive.tolist(), acts):
+            for k, action, ok in zip(alive.tolist(), acts, finite.tolist()):
+                if not ok:  # the evaluation rule: a non-finite output ends the episode at -inf
+                    returns[k] = -np.inf
+                    envs[k].close()
+                    continue
                 o, reward, terminated, truncated, _ = envs[k].step(action)
                 returns[k] += reward
                 steps[k] += 1

@@ -53,9 +53,12 @@ def rollout_returns(first, indptr, src, cw, act, weights, init_states, max_steps
             vals[5, j] = theta_dot[j]
         forward_lanes(vals, first, indptr, src, cw, act, w, active)
         for j in range(active):
+            action = vals[out_node, j]
             x[j], x_dot[j], theta[j], theta_dot[j], reward, done[j] = env.step(
-                x[j], x_dot[j], theta[j], theta_dot[j], vals[out_node, j])
+                x[j], x_dot[j], theta[j], theta_dot[j], action)
             total[j] += reward
+            if not np.isfinite(action):  # the evaluation rule: a non-finite output ends the episode at -inf
+                total[j], done[j] = -np.inf, True
         t += 1
         j = 0
         while j < active:
