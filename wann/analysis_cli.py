@@ -128,11 +128,14 @@ def _stem(file: Path, out_dir: str | None = None) -> Path:
     return folder / file.stem
 
 
-def _trial_task(data: dict, file: Path, overrides):
+def _trial_task(data: dict, file: Path, overrides, genome):
+    """The champion's task with one rollout per seed (a trial), checked to fit ``genome``."""
     from wann.analysis import task_options, trial_options
-    from wann.tasks import make_task
+    from wann.tasks import check_fits, make_task
 
-    return make_task(trial_options(task_options(data["task"], str(file), overrides)))
+    task = make_task(trial_options(task_options(data["task"], str(file), overrides)))
+    check_fits(genome, task, str(file))
+    return task
 
 
 def _make(args):
@@ -145,16 +148,19 @@ def _say(text: str) -> None:
 
 
 # ---- plot ---------------------------------------------------------------------------------
-def _names(data: dict, file: Path):
-    """(input names, output names, input shape) from the champion's task; generic names if it cannot be built."""
+def _names(data: dict, file: Path, genome):
+    """(input names, output names, input shape) from the champion's task; generic names if it cannot be built.
+
+    UserError if the task can be built and ``genome`` does not fit it."""
     from wann.analysis import task_options
-    from wann.tasks import make_task
+    from wann.tasks import check_fits, make_task
 
     try:
         task = make_task(task_options(data["task"], str(file)))
     except UserError as exc:
         print(f"note: task not available ({exc}); using generic input/output names")
         return None, None, None
+    check_fits(genome, task, str(file))
     return task.input_names, task.output_names, getattr(task, "input_shape", None)
 
 
@@ -166,7 +172,7 @@ def cmd_plot(args) -> int:
         return _plot_pruned(Path(args.path), args)
     c, data, file = _load(args.path)
     stem = _stem(file, args.out)
-    ins, outs, shape = _names(data, file)
+    ins, outs, shape = _names(data, file, c.genome)
     kind = "tuned" if c.genome.conn_weight is not None else "champion"
     origin = f"imported from {Path(data['imported']['network']).name}" if "imported" in data else \
         f"generation {c.generation}"
@@ -247,7 +253,7 @@ def _eval_one(path: Path, args) -> dict:
     from wann.analysis import evaluate_champion
 
     c, data, file = _load(path)
-    task = _trial_task(data, file, args.task)
+    task = _trial_task(data, file, args.task, c.genome)
     tuned, tuned_file = None, args.tuned
     beside = file.with_name(file.name.removesuffix(".json") + ".tuned.json")
     if tuned_file is None and beside.exists() and c.genome.conn_weight is None:
@@ -296,7 +302,7 @@ def _tune_one(path: Path, args) -> None:
     from wann.tune import TuneSettings, tune
 
     c, data, file = _load(path)
-    task = _trial_task(data, file, args.task)
+    task = _trial_task(data, file, args.task, c.genome)
     try:
         settings = TuneSettings(generations=args.generations, popsize=args.popsize, sigma=args.sigma,
                                 seeds_per_generation=args.seeds_per_generation, epochs=args.epochs,
@@ -348,7 +354,7 @@ def cmd_export(args) -> int:
         weight = 1.0
     else:
         weight = args.weight if args.weight is not None else float(data["weights"][int(np.argmax(c.per_weight))])
-    ins, outs, _ = _names(data, file)
+    ins, outs, _ = _names(data, file, c.genome)
     ins = ins or [f"in{k}" for k in range(g.n_inputs)]
     outs = outs or [f"out{k}" for k in range(g.n_outputs)]
     default = _stem(file).with_name(file.name.removesuffix(".json") + export.SUFFIX[args.to])

@@ -238,8 +238,10 @@ def cmd_show(args) -> int:
     for w, s in zip(data["weights"], c.per_weight):
         print(f"    w = {w:+5.2f}: {s:9.2f}")
     if data["task"].get("name") == "mnist256":
-        from wann.tasks.mnist import accuracy_report
+        from wann.tasks import check_fits
+        from wann.tasks.mnist import MnistTask, accuracy_report
 
+        check_fits(g, MnistTask, str(args.path))
         report = accuracy_report(g, data["weights"], args.data_dir or data["task"].get("data_dir", ""))
         print("\n".join(report.lines()))
     return 0

@@ -216,6 +216,10 @@ def wann_networks(path: str | Path) -> list[Network]:
     c, data = champ.load(file)
     if data["task"].get("name") != "mnist256":
         raise UserError(f"{file}: champion of task {data['task'].get('name')!r}; wann compare needs mnist256")
+    from wann.tasks import check_fits
+    from wann.tasks.mnist import MnistTask
+
+    check_fits(c.genome, MnistTask, str(file))
     topo = c.genome.copy()
     topo.conn_weight = None
     genomes = {"shared": topo}

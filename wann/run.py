@@ -30,7 +30,7 @@ from wann.genome import LEGACY_PHENOTYPE
 from wann.io import dumps, write_atomic, write_json
 from wann.network import compile_genome
 from wann.search import Search
-from wann.tasks import Task, make_task
+from wann.tasks import Task, check_fits, make_task
 
 SEED_RANGE = 2**31 - 2**16  # generation seeds; rollouts use seed, seed+1, ...
 TIME_KEYS = ("seconds", "elapsed")  # the only log fields that differ between identical runs
@@ -87,8 +87,10 @@ class Run:
             raise UserError(f"{run_dir / 'config.toml'}: search.phenotype is {cfg.search.phenotype!r} but the "
                             f"checkpoint's population was evolved with {made_with!r}; a run cannot change its "
                             "phenotype: set it back, or start a new run")
+        task = make_task(cfg.task)
+        if population:
+            check_fits(population[0], task, str(run_dir / ckpt.FILE))
         try:
-            task = make_task(cfg.task)
             search = Search.from_state(cfg.search, task.activations, ck["search"], population)
             eval_rng = np.random.default_rng()
             eval_rng.bit_generator.state = ck["eval_rng"]

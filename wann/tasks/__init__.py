@@ -11,6 +11,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.network import Net
 
 # name -> "module:OptionsClass:TaskClass" (imported lazily)
@@ -53,3 +54,15 @@ def task_options_class(name: str) -> type:
 def make_task(options: Any) -> Task:
     """Build the task described by an options dataclass (its ``name`` field picks the task)."""
     return _lookup(options.name)[1](options)
+
+
+def check_fits(genome, task, where: str) -> None:
+    """UserError naming ``where`` unless ``genome`` has ``task``'s numbers of inputs and outputs.
+
+    Every place a genome meets a task calls this before any kernel runs (a network with more
+    inputs than the task would read memory the task never wrote).
+    """
+    if (genome.n_inputs, genome.n_outputs) != (task.n_inputs, task.n_outputs):
+        raise UserError(f"{where}: the network has {genome.n_inputs} inputs and {genome.n_outputs} outputs, "
+                        f"task {task.name} has {task.n_inputs} and {task.n_outputs}; is this the right file "
+                        "for the task?")
