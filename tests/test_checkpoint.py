@@ -27,7 +27,9 @@ def test_population_round_trips_exactly(tmp_path, phenotype):
     pop = _population()
     for g in pop:
         g.phenotype = phenotype
-    state = {"generation": 3, "rng": np.random.default_rng(1).bit_generator.state}
+    rng = np.random.default_rng(1).bit_generator.state
+    state = {"generation": 3, "evaluations": 36, "elapsed": 1.5, "eval_rng": rng, "champion": None,
+             "search": {"next_node": 99, "next_conn": 999, "rng": rng}}
     ckpt.save(tmp_path, state, pop)
     got_state, got = ckpt.load(tmp_path)
     assert got_state == {"format": ckpt.FORMAT, "phenotype": phenotype} | json.loads(json.dumps(state))

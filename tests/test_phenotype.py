@@ -149,7 +149,7 @@ def test_phenotype_travels_through_json_and_old_files_load_as_enabled():
     assert Genome.from_dict(data).n_connections == g.n_connections
     del data["phenotype"]  # a file from before the phenotype existed
     assert Genome.from_dict(data).phenotype == "enabled"
-    with pytest.raises(GenomeError, match="phenotype 'all' is not one of"):
+    with pytest.raises(GenomeError, match="field phenotype: Input should be .reference. or .enabled."):
         Genome.from_dict(g.to_dict() | {"phenotype": "all"})
 
 

@@ -353,6 +353,10 @@ def cmd_export(args) -> int:
             raise UserError(f"{file} has its own connection weights; --weight applies to weight agnostic champions")
         weight = 1.0
     else:
+        from wann.config import WEIGHT_BOUND
+
+        if args.weight is not None and not (np.isfinite(args.weight) and abs(args.weight) <= WEIGHT_BOUND):
+            raise UserError(f"--weight {args.weight}: a shared weight is a finite number with |w| <= {WEIGHT_BOUND:g}")
         weight = args.weight if args.weight is not None else float(data["weights"][int(np.argmax(c.per_weight))])
     ins, outs, _ = _names(data, file, c.genome)
     ins = ins or [f"in{k}" for k in range(g.n_inputs)]

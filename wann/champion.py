@@ -58,11 +58,15 @@ def save(path: str | Path, champion: Champion, task_options: dict, weights: list
 
 
 def load(path: str | Path) -> tuple[Champion, dict]:
-    """A champion file -> (Champion, the whole JSON dict); UserError when it is not valid."""
+    """A champion file -> (Champion, the whole JSON dict); UserError when it is not valid
+    (every field strictly typed: ``wann.schemas.ChampionModel``)."""
+    from wann.schemas import ChampionModel, SchemaError, check
+
     data = read_json(path, "champion file")
     if data.get("format") != FORMAT:
         raise UserError(f"{path}: not a champion file (format {data.get('format')!r}, expected {FORMAT!r})")
     try:
+        check(ChampionModel, data, "champion")
         return Champion.from_dict(data), data
-    except (KeyError, TypeError, ValueError, GenomeError) as exc:
+    except (SchemaError, GenomeError) as exc:
         raise UserError(f"{path}: invalid champion: {exc}") from None

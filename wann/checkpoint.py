@@ -57,9 +57,17 @@ def pack_population(population: Sequence[Genome]) -> dict[str, np.ndarray]:
 
 def unpack_population(arrays: dict[str, np.ndarray], phenotype: str = LEGACY_PHENOTYPE) -> list[Genome]:
     """Genomes from ``pack_population``'s arrays, each validated (GenomeError if one is not a valid graph)."""
+    for name, dtype in _NODE + _CONN + (("node_offsets", np.int64), ("conn_offsets", np.int64)):
+        if name not in arrays or arrays[name].dtype != dtype or arrays[name].ndim != 1:
+            got = f"dtype {arrays[name].dtype}, {arrays[name].ndim}-d" if name in arrays else "missing"
+            raise GenomeError(f"array {name} should be 1-d {np.dtype(dtype).name} ({got})")
     no, co = arrays["node_offsets"], arrays["conn_offsets"]
     if no.size != co.size or no.size < 1:
         raise GenomeError("node_offsets and conn_offsets disagree on the population size")
+    for off, name in ((no, "node"), (co, "conn")):
+        if off[0] != 0 or np.any(np.diff(off) < 0) or off[-1] != arrays[f"{name}_enabled" if name == "conn"
+                                                                      else "node_id"].size:
+            raise GenomeError(f"{name}_offsets do not index the {name} arrays")
     pop = []
     for k in range(no.size - 1):
         n, c = slice(int(no[k]), int(no[k + 1])), slice(int(co[k]), int(co[k + 1]))
@@ -86,6 +94,8 @@ def save(folder: str | Path, state: dict, population: Sequence[Genome]) -> Path:
 
 def load(folder: str | Path) -> tuple[dict, list[Genome]]:
     """(state, population) of ``folder/checkpoint.npz``; UserError naming the file if missing or corrupt."""
+    from wann.schemas import CheckpointState, check
+
     path = Path(folder) / FILE
     if not path.exists():
         raise UserError(f"{path} not found: {folder} has no checkpoint to resume from "
@@ -94,8 +104,10 @@ def load(folder: str | Path) -> tuple[dict, list[Genome]]:
         with np.load(path, allow_pickle=False) as z:
             arrays = {k: z[k] for k in z.files}
         state = json.loads(str(arrays.pop("state")))
-        if state.get("format") != FORMAT:
-            raise UserError(f"{path}: unknown format {state.get('format')!r}, expected {FORMAT!r}")
+        if not isinstance(state, dict) or state.get("format") != FORMAT:
+            got = state.get("format") if isinstance(state, dict) else type(state).__name__
+            raise UserError(f"{path}: unknown format {got!r}, expected {FORMAT!r}")
+        check(CheckpointState, state, "state")
         return state, unpack_population(arrays, state.get("phenotype", LEGACY_PHENOTYPE))
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, GenomeError) as exc:
         raise UserError(f"{path} is corrupt ({exc}); resume from a copy of the run folder or start again") from None

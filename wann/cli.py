@@ -4,6 +4,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import platform
 import sys
 from collections import Counter
@@ -42,6 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     except UserError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # e.g. `wann show RUN | head`: the reader left; say nothing more
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
     except Interrupted as exc:
         print(f"interrupted after generation {exc.generation}; checkpoint written. "
               f"Continue with: wann resume {getattr(args, 'run_dir', None) or args.out_dir_used}", file=sys.stderr)

@@ -101,9 +101,14 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
     """Read a TOML config, apply overrides, validate; UserError on any problem."""
     path = Path(path)
     try:
-        raw = tomllib.loads(path.read_text())
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise UserError(f"config file {path} not found; see configs/ for examples") from None
+    except IsADirectoryError:
+        raise UserError(f"{path} is a folder; give a TOML config file, e.g. configs/quick.toml") from None
+    except UnicodeDecodeError as exc:
+        raise UserError(f"{path}: not a UTF-8 text file ({exc.reason} at byte {exc.start}); a config is TOML text") \
+            from None
     except tomllib.TOMLDecodeError as exc:
         raise UserError(f"{path}: not valid TOML: {exc}") from None
     return config_from_dict(raw, overrides or [], str(path))
@@ -111,14 +116,19 @@ def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:
 
 def config_from_dict(raw: dict, overrides: list[str], source: str = "<config>") -> Config:
     """Build a Config from a parsed TOML dict plus ``section.key=value`` overrides."""
-    raw = {k: dict(v) if isinstance(v, dict) else v for k, v in raw.items()}
-    for text in overrides:
-        section, key, value = parse_override(text)
-        raw.setdefault(section, {})[key] = value
     valid = {"run", "task", "search", "evaluation"}
     unknown = sorted(set(raw) - valid)
     if unknown:
         raise UserError(f"{source}: unknown section(s) {unknown}; valid sections: {sorted(valid)}")
+    for name, table in raw.items():
+        if not isinstance(table, dict):
+            raise UserError(f"{source}: {name} = {table!r} should be a table: a [{name}] section of key = value lines")
+    raw = {k: dict(v) for k, v in raw.items()}
+    for text in overrides:
+        section, key, value = parse_override(text)
+        if section not in valid:
+            raise UserError(f"--set {text!r}: unknown section {section!r}; valid sections: {sorted(valid)}")
+        raw.setdefault(section, {})[key] = value
     from wann.tasks import task_options_class
 
     task_raw = dict(raw.get("task", {}))
@@ -151,6 +161,8 @@ def _build(cls, table: dict, section: str, source: str):
             value = float(value)
         if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
             raise UserError(f"{source}: [{section}] {key} = {value!r} should be of type {expected.__name__}")
+        if expected is float and not math.isfinite(value):
+            raise UserError(f"{source}: [{section}] {key} = {value!r} should be a finite number")
         values[key] = value
     try:
         return cls(**values)
@@ -185,6 +197,7 @@ def _check(cfg: Config) -> None:
     need(s.crowding in CROWDING_MODES, f"[search] crowding must be one of {CROWDING_MODES}")
     need(s.phenotype in PHENOTYPES, f"[search] phenotype must be one of {PHENOTYPES}: \"reference\" expresses "
          "disabled hidden->hidden genes as the reference code does, \"enabled\" only enabled genes")
+    need(r.seed >= 0, f"[run] seed = {r.seed}: seeds are integers >= 0")
     need(r.generations >= 1 and r.checkpoint_every >= 1 and r.champion_reps >= 1,
          "[run] generations, checkpoint_every and champion_reps must be >= 1")
     need(e.backend in ("serial", "ray"), "[evaluation] backend must be 'serial' or 'ray'")

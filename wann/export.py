@@ -128,7 +128,7 @@ class WannModule(nn.Module):
             deg = net.indptr[nodes + 1] - net.indptr[nodes]
             width = max(int(deg.max(initial=0)), 1)
             src = np.zeros((nodes.size, width), dtype=np.int64)  # padding reads the bias (1.0) ...
-            edge = np.zeros((nodes.size, width), dtype=np.int64)
+            edge = np.full((nodes.size, width), net.cw.size, dtype=np.int64)
             live = np.zeros((nodes.size, width))  # ... times 0
             for r, i in enumerate(nodes.tolist()):
                 k0, k1 = int(net.indptr[i]), int(net.indptr[i + 1])
@@ -148,7 +148,8 @@ class WannModule(nn.Module):
         vals = torch.cat([torch.ones_like(x[:, :1]), x], dim=1)
         for name, acts in self.levels:
             src, live = getattr(self, f"{name}_src"), getattr(self, f"{name}_live")
-            cw = self.weight[getattr(self, f"{name}_edge")] * live
+            padded = torch.cat([self.weight, self.weight.new_zeros(1)])  # padding edges index the zero at the end
+            cw = padded[getattr(self, f"{name}_edge")] * live
             s = vals[:, src[:, 0]] * cw[:, 0]
             for k in range(1, src.shape[1]):
                 s = s + vals[:, src[:, k]] * cw[:, k]

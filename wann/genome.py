@@ -225,28 +225,29 @@ class Genome:
 
     @classmethod
     def from_dict(cls, data: dict) -> Genome:
-        """Parse and validate the JSON form; raises GenomeError with the reason."""
+        """Parse and validate the JSON form (every field strictly typed: ``wann.schemas``);
+        raises GenomeError with the reason."""
+        from wann.schemas import GenomeModel, SchemaError, check
+
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            got = data.get("format") if isinstance(data, dict) else type(data).__name__
+            raise GenomeError(f"format is {got!r}, expected {FORMAT!r}")
         try:
-            if data.get("format") != FORMAT:
-                raise GenomeError(f"format is {data.get('format')!r}, expected {FORMAT!r}")
-            nodes, conns = data["nodes"], data["connections"]
-            unknown = [k for k in nodes["kind"] if k not in KIND_CODES]
-            if unknown:
-                raise GenomeError(f"unknown node kinds {sorted(set(unknown))}; valid: {list(KIND_CODES)}")
-            weight = conns.get("weight")
-            g = cls(
-                np.asarray(nodes["id"], dtype=np.int64),
-                np.asarray([KIND_CODES[k] for k in nodes["kind"]], dtype=np.int64),
-                np.asarray(nodes["activation"], dtype=np.int64),
-                np.asarray(conns["innovation"], dtype=np.int64),
-                np.asarray(conns["source"], dtype=np.int64),
-                np.asarray(conns["target"], dtype=np.int64),
-                np.asarray(conns["enabled"], dtype=bool),
-                None if weight is None else np.asarray(weight, dtype=np.float64),
-                data.get("phenotype", LEGACY_PHENOTYPE),
-            )
-        except (KeyError, TypeError) as exc:
-            raise GenomeError(f"missing or malformed field: {exc}") from None
+            m = check(GenomeModel, data, "genome")
+        except SchemaError as exc:
+            raise GenomeError(str(exc)) from None
+        nodes, conns = m.nodes, m.connections
+        g = cls(
+            np.asarray(nodes.id, dtype=np.int64),
+            np.asarray([KIND_CODES[k] for k in nodes.kind], dtype=np.int64),
+            np.asarray(nodes.activation, dtype=np.int64),
+            np.asarray(conns.innovation, dtype=np.int64),
+            np.asarray(conns.source, dtype=np.int64),
+            np.asarray(conns.target, dtype=np.int64),
+            np.asarray(conns.enabled, dtype=bool),
+            None if conns.weight is None else np.asarray(conns.weight, dtype=np.float64),
+            m.phenotype,
+        )
         g.validate()
         return g
 

@@ -62,13 +62,13 @@ class Run:
         if (run_dir / ckpt.FILE).exists() or (run_dir / "log.jsonl").exists():
             raise UserError(f"{run_dir} already holds a run; continue it with `wann resume {run_dir}` "
                             "or choose another --out")
+        task = make_task(cfg.task)  # everything that can fail is built before the folder is made
+        search_rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.run.seed).spawn(2))
+        search = Search(cfg.search, task.n_inputs, task.n_outputs, task.activations, search_rng)
         run_dir.mkdir(parents=True, exist_ok=True)
         write_atomic(run_dir / "config.toml", cfg.to_toml())
         write_json(run_dir / "meta.json", meta)
         (run_dir / "log.jsonl").write_text("")
-        task = make_task(cfg.task)
-        search_rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.run.seed).spawn(2))
-        search = Search(cfg.search, task.n_inputs, task.n_outputs, task.activations, search_rng)
         return cls(cfg, run_dir, task, search, eval_rng)
 
     @classmethod

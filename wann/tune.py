@@ -30,6 +30,7 @@ import numpy as np
 
 from wann.analysis import (Evaluators, MakeEvaluator, draw_seeds, seed_streams, shared_sweep, topology, weight_grid,
                            with_edge_weights)
+from wann.errors import UserError
 from wann.genome import Genome
 from wann.network import Net, compile_genome
 from wann.tasks import Task
@@ -88,6 +89,8 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
     """
     settings = settings or TuneSettings()
     say = progress or (lambda text: None)
+    if compile_genome(topology(genome)).cw.size == 0:
+        raise UserError("the champion has no connections that reach an output: nothing to tune")
     rng = seed_streams(seed)
     t0 = time.perf_counter()
     with Evaluators(make) as evs:
