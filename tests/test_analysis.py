@@ -161,7 +161,7 @@ def test_one_evaluator_open_at_a_time(small):
             state["made"] += 1
             state["max"] = max(state["max"], state["open"])
 
-        def evaluate(self, nets, seeds):
+        def evaluate(self, nets, seeds, stop=None):
             return self.inner.evaluate(nets, seeds)
 
         def close(self):

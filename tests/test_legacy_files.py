@@ -51,8 +51,8 @@ def test_an_old_run_folder_resumes_bit_for_bit(tmp_path):
     assert got["genome"].pop("phenotype") == "enabled"  # the one field the old file lacked
     assert got == want
     (s1, p1), (s2, p2) = ckpt.load(folder), ckpt.load(expected)
-    for s in (s1, s2):
-        s.pop("elapsed"), s.pop("phenotype", None), s["champion"]["genome"].pop("phenotype", None)
+    for s in (s1, s2):  # the fields newer checkpoints add (phenotype, config) aside
+        s.pop("elapsed"), s.pop("phenotype", None), s.pop("config", None), s["champion"]["genome"].pop("phenotype", None)
     assert s1 == s2 and [g.to_dict() for g in p1] == [g.to_dict() for g in p2]
 
 

@@ -62,8 +62,8 @@ def test_non_finite_individuals_are_never_elite_or_champion(tmp_path, capsys):
     run = Run.create(cfg, tmp_path / "r", {})
 
     class HalfBroken(SerialEvaluator):  # individuals 0..6 of every generation score NaN
-        def evaluate(self, nets, seeds):
-            out = super().evaluate(nets, seeds)
+        def evaluate(self, nets, seeds, stop=None):
+            out = super().evaluate(nets, seeds, stop)
             if len(nets) == 10:
                 out[:7] = np.nan
                 out[~np.isfinite(out)] = -np.inf  # what every evaluator does (score_batch)

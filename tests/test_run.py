@@ -103,8 +103,8 @@ class Recording(SerialEvaluator):
         super().__init__(task, weights)
         self.pop_size, self.calls = pop_size, []
 
-    def evaluate(self, nets, seeds):
-        scores = super().evaluate(nets, seeds)
+    def evaluate(self, nets, seeds, stop=None):
+        scores = super().evaluate(nets, seeds, stop)
         if len(nets) == self.pop_size:
             self.calls.append(scores.copy())
         return scores

@@ -15,7 +15,7 @@ import numpy as np
 from wann import champion as champ
 from wann.errors import UserError
 from wann.evaluation import make_evaluator
-from wann.io import write_json
+from wann.io import check_writable, write_json
 
 
 def register(sub) -> None:
@@ -254,6 +254,8 @@ def _eval_one(path: Path, args) -> dict:
 
     c, data, file = _load(path)
     task = _trial_task(data, file, args.task, c.genome)
+    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + ".eval.json")
+    check_writable(out.parent)  # before minutes of work, not after
     tuned, tuned_file = None, args.tuned
     beside = file.with_name(file.name.removesuffix(".json") + ".tuned.json")
     if tuned_file is None and beside.exists() and c.genome.conn_weight is None:
@@ -269,7 +271,6 @@ def _eval_one(path: Path, args) -> dict:
                                args.grid, args.seed, tuned, _say)
     print()
     print(report.table())
-    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + ".eval.json")
     result = report.to_dict() | {"champion": str(file), "tuned_file": tuned_file, "task": data["task"],
                                  "task_overrides": args.task, "connections": c.genome.n_connections,
                                  "seconds": round(time.perf_counter() - t0, 3)}
@@ -303,6 +304,8 @@ def _tune_one(path: Path, args) -> None:
 
     c, data, file = _load(path)
     task = _trial_task(data, file, args.task, c.genome)
+    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + ".tuned.json")
+    check_writable(out.parent)  # before minutes of work, not after
     try:
         settings = TuneSettings(generations=args.generations, popsize=args.popsize, sigma=args.sigma,
                                 seeds_per_generation=args.seeds_per_generation, epochs=args.epochs,
@@ -332,7 +335,6 @@ def _tune_one(path: Path, args) -> None:
           f"{start_scores.mean():.4g} +- {start_scores.std():.3g};  tuned weights: "
           f"{tuned_scores.mean():.4g} +- {tuned_scores.std():.3g}  ({result.method}, {result.seconds:.1f} s)")
     tuned = champ.Champion(result.genome, c.generation, fitness, per_weight, test_seeds.tolist())
-    out = Path(args.out) if args.out else _stem(file).with_name(file.name.removesuffix(".json") + ".tuned.json")
     record = tuned.to_dict(data["task"], [1.0]) | {"tuned": result.to_dict() | {
         "from": str(file), "seed": args.seed, "settings": dataclasses.asdict(settings), "task_overrides": args.task,
         "test": {"trials": args.trials, "start": float(start_scores.mean()), "start_std": float(start_scores.std()),

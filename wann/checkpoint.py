@@ -4,8 +4,9 @@ Arrays:
 
 * ``state``: a 0-d string, JSON of format ``wann.checkpoint/2``: generation and evaluation
   counters, elapsed seconds, both random generators' states, the innovation counters, the
-  champion (``wann.champion`` form, or null), and the population's ``phenotype`` (``wann.genome``;
-  absent in checkpoints written before it existed, which load as ``"enabled"``);
+  champion (``wann.champion`` form, or null), the population's ``phenotype`` (``wann.genome``;
+  absent in checkpoints written before it existed, which load as ``"enabled"``) and the
+  resolved ``config`` the run used (absent in older checkpoints);
 * the population, flat: ``node_offsets`` [P+1] indexes ``node_id``, ``node_kind``, ``node_act``
   (every genome's nodes one after the other); ``conn_offsets`` [P+1] indexes ``conn_innov``,
   ``conn_src``, ``conn_dst``, ``conn_enabled``. Ids and innovations as int32, kinds and
@@ -79,16 +80,21 @@ def unpack_population(arrays: dict[str, np.ndarray], phenotype: str = LEGACY_PHE
     return pop
 
 
-def save(folder: str | Path, state: dict, population: Sequence[Genome]) -> Path:
-    """Write ``folder/checkpoint.npz`` atomically; returns its path."""
-    path = Path(folder) / FILE
+def encode(state: dict, population: Sequence[Genome]) -> bytes:
+    """The bytes of a ``checkpoint.npz`` holding ``state`` and ``population``."""
     phenotypes = {g.phenotype for g in population}
     if len(phenotypes) > 1:
         raise ValueError(f"population genomes have different phenotypes {sorted(phenotypes)}")
     head = {"format": FORMAT} | ({"phenotype": phenotypes.pop()} if phenotypes else {})
     buf = io.BytesIO()
     np.savez(buf, state=np.array(dumps(head | state)), **pack_population(population))
-    write_atomic(path, buf.getvalue())
+    return buf.getvalue()
+
+
+def save(folder: str | Path, state: dict, population: Sequence[Genome]) -> Path:
+    """Write ``folder/checkpoint.npz`` atomically; returns its path."""
+    path = Path(folder) / FILE
+    write_atomic(path, encode(state, population))
     return path
 
 

@@ -135,6 +135,8 @@ def cmd_evolve(args) -> int:
 
 
 def cmd_resume(args) -> int:
+    if args.generations is not None and args.generations < 1:
+        raise UserError(f"--generations {args.generations}: the new total must be >= 1")
     if is_batch(args.run_dir):
         overrides = _apply_backend_flags(args, [])
         batch = Batch.load(Path(args.run_dir), overrides)

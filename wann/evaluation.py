@@ -14,7 +14,7 @@ lets NaN through (NumPy sorts it as the largest value, so a NaN individual can r
 """
 from __future__ import annotations
 
-from typing import Protocol, Sequence
+from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
@@ -25,17 +25,24 @@ NONFINITE = -np.inf  # the score of a rollout whose return or network output is 
 
 
 class Evaluator(Protocol):
-    def evaluate(self, nets: Sequence[Net], seeds: Sequence[int]) -> np.ndarray: ...
+    def evaluate(self, nets: Sequence[Net], seeds: Sequence[int],
+                 stop: Callable[[], bool] | None = None) -> np.ndarray:
+        """Scores [P, n_weights, n_rollouts]; ``stop()`` is polled between pieces of work and,
+        once True, the call raises KeyboardInterrupt (from Python code, never inside a kernel)."""
+        ...
 
     def close(self) -> None: ...
 
 
-def score_batch(task: Task, weights: np.ndarray, nets: Sequence[Net], seeds: Sequence[int]) -> np.ndarray:
-    """Scores [P, n_weights, n_rollouts] of nets[i] under seed seeds[i]."""
+def score_batch(task: Task, weights: np.ndarray, nets: Sequence[Net], seeds: Sequence[int],
+                stop: Callable[[], bool] | None = None) -> np.ndarray:
+    """Scores [P, n_weights, n_rollouts] of nets[i] under seed seeds[i] (``stop``: see ``Evaluator``)."""
     if len(nets) != len(seeds):
         raise ValueError("one seed per net")
     out = np.empty((len(nets), len(weights), task.n_rollouts))
     for i, (net, seed) in enumerate(zip(nets, seeds)):
+        if stop is not None and stop():
+            raise KeyboardInterrupt
         if (net.n_in, net.n_out) != (task.n_inputs, task.n_outputs):
             raise ValueError(f"a network with {net.n_in} inputs and {net.n_out} outputs cannot run on task "
                              f"{task.name} ({task.n_inputs} inputs, {task.n_outputs} outputs)")
@@ -51,8 +58,9 @@ class SerialEvaluator:
         self.task = task
         self.weights = np.asarray(weights, dtype=np.float64)
 
-    def evaluate(self, nets: Sequence[Net], seeds: Sequence[int]) -> np.ndarray:
-        return score_batch(self.task, self.weights, nets, seeds)
+    def evaluate(self, nets: Sequence[Net], seeds: Sequence[int],
+                 stop: Callable[[], bool] | None = None) -> np.ndarray:
+        return score_batch(self.task, self.weights, nets, seeds, stop)
 
     def close(self) -> None:
         pass

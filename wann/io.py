@@ -10,23 +10,75 @@ import math
 import os
 import tempfile
 from pathlib import Path
+from typing import Callable
 
 from wann.errors import UserError
 
 
+# Fault injection for tests: called as FAULT_HOOK(event, path) at every write boundary, event one of
+# "temp" (temp file written, not yet renamed), "replaced" (renamed into place), "appended" (a line
+# appended). A test makes it kill the process or raise an OSError there. None in normal use.
+FAULT_HOOK: Callable[[str, Path], None] | None = None
+
+
+def _boundary(event: str, path: Path) -> None:
+    if FAULT_HOOK is not None:
+        FAULT_HOOK(event, path)
+
+
+def _cannot_write(path: Path, exc: OSError) -> UserError:
+    return UserError(f"cannot write {path}: {exc.strerror or exc}; free disk space or fix the folder's "
+                     "permissions (files already written are whole: a run keeps its last checkpoint)")
+
+
 def write_atomic(path: str | Path, text: str | bytes) -> None:
-    """Write ``text`` (or bytes) to ``path`` via a temp file in the same folder and a rename."""
+    """Write ``text`` (or bytes) to ``path`` via a temp file in the same folder and a rename.
+
+    The file is whole or unchanged; an OSError (full disk, read-only folder) becomes a UserError.
+    """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())
+        _boundary("temp", Path(tmp))
         os.replace(tmp, path)
+        _boundary("replaced", path)
+    except OSError as exc:
+        Path(tmp).unlink(missing_ok=True)
+        raise _cannot_write(path, exc) from None
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def append_line(path: str | Path, line: str) -> None:
+    """Append one line (``line`` + newline) to a text file, flushed; OSError becomes a UserError."""
+    path = Path(path)
+    try:
+        with open(path, "a") as fh:
+            fh.write(line + "\n")
+            fh.flush()
+        _boundary("appended", path)
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
+
+
+def check_writable(folder: str | Path) -> None:
+    """UserError unless a file can be created in ``folder`` (checked before long work that ends in a write)."""
+    folder = Path(folder)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=folder, prefix=".write-check.", suffix=".tmp")
+        os.close(fd)
+        os.unlink(tmp)
+    except OSError as exc:
+        raise _cannot_write(folder, exc) from None
 
 
 def finite_or_none(obj):

@@ -19,7 +19,7 @@ import logging
 import os
 import socket
 from collections import deque
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 import ray
@@ -179,8 +179,10 @@ class RayEvaluator:
         """Process ids of the current actors."""
         return ray.get([a.pid.remote() for a in self._actors])
 
-    def evaluate(self, nets: Sequence[Net], seeds: Sequence[int]) -> np.ndarray:
-        """Scores [P, n_weights, n_rollouts] of nets[i] under seed seeds[i], in order."""
+    def evaluate(self, nets: Sequence[Net], seeds: Sequence[int],
+                 stop: Callable[[], bool] | None = None) -> np.ndarray:
+        """Scores [P, n_weights, n_rollouts] of nets[i] under seed seeds[i], in order
+        (``stop``: see ``wann.evaluation.Evaluator``; polled every 0.1 s while waiting)."""
         if len(nets) != len(seeds):
             raise ValueError("one seed per net")
         out = np.empty((len(nets), self.weights.size, self.task.n_rollouts))
@@ -199,7 +201,9 @@ class RayEvaluator:
                     actor = self._actors[slot]
                     pending[actor.score.remote(packed[b], seeds[batches[b]])] = (b, slot, actor)
                     load[slot] += 1
-            done, _ = ray.wait(list(pending), num_returns=1)
+            done, _ = ray.wait(list(pending), num_returns=1, timeout=None if stop is None else 0.1)
+            if stop is not None and stop():
+                raise KeyboardInterrupt
             for ref in done:
                 b, slot, actor = pending.pop(ref)
                 load[slot] -= 1

@@ -22,12 +22,13 @@ from typing import Callable
 import numpy as np
 
 from wann import champion as champ
+from wann import rundir
 from wann import checkpoint as ckpt
 from wann.config import Config, config_from_dict
 from wann.errors import UserError
 from wann.evaluation import Evaluator
 from wann.genome import LEGACY_PHENOTYPE
-from wann.io import dumps, write_atomic, write_json
+from wann.io import append_line, dumps, write_atomic
 from wann.network import compile_genome
 from wann.search import Search
 from wann.tasks import Task, check_fits, make_task
@@ -51,13 +52,14 @@ class Run:
         self.eval_rng = eval_rng
         self.generation, self.evaluations, self.champion, self.elapsed = generation, evaluations, champion, elapsed
         self.weights = np.asarray(cfg.search.weights, dtype=np.float64)
-        self._stop = False
-        self._interruptible = False
+        self._stop = False  # first Ctrl-C: finish this generation
+        self._abort = False  # second Ctrl-C: abandon it
 
     # ---- creation ----------------------------------------------------------
     @classmethod
     def create(cls, cfg: Config, run_dir: Path, meta: dict) -> Run:
-        """A fresh run in a new folder (refuses to overwrite a run)."""
+        """A fresh run in a new folder, made whole with a generation-0 checkpoint or not at all
+        (``wann.rundir.create``); refuses a folder that holds anything."""
         run_dir = Path(run_dir)
         if (run_dir / ckpt.FILE).exists() or (run_dir / "log.jsonl").exists():
             raise UserError(f"{run_dir} already holds a run; continue it with `wann resume {run_dir}` "
@@ -65,18 +67,25 @@ class Run:
         task = make_task(cfg.task)  # everything that can fail is built before the folder is made
         search_rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.run.seed).spawn(2))
         search = Search(cfg.search, task.n_inputs, task.n_outputs, task.activations, search_rng)
-        run_dir.mkdir(parents=True, exist_ok=True)
-        write_atomic(run_dir / "config.toml", cfg.to_toml())
-        write_json(run_dir / "meta.json", meta)
-        (run_dir / "log.jsonl").write_text("")
-        return cls(cfg, run_dir, task, search, eval_rng)
+        run = cls(cfg, run_dir, task, search, eval_rng)
+        rundir.create(run_dir, {"config.toml": cfg.to_toml(), "meta.json": dumps(meta, indent=1) + "\n",
+                                "log.jsonl": "", ckpt.FILE: ckpt.encode(run.state(), search.population)})
+        return run
 
     @classmethod
     def resume(cls, run_dir: Path, overrides: list[str] | None = None) -> Run:
-        """Reload a run folder from its checkpoint; the log is cut back to the checkpoint."""
+        """Reload a run folder from its checkpoint, the one truth: the log is cut back to it, the
+        champion file rewritten from it, temp files of interrupted writes removed; a config.toml
+        edited since (other than ``SAFE_KEYS``) is refused with the differing keys named."""
         run_dir = Path(run_dir)
         if not (run_dir / "config.toml").exists():
             raise UserError(f"{run_dir} is not a run folder (no config.toml); start one with `wann evolve CONFIG`")
+        with rundir.writer(run_dir):
+            return cls._resume(run_dir, overrides)
+
+    @classmethod
+    def _resume(cls, run_dir: Path, overrides: list[str] | None) -> Run:
+        rundir.remove_temp_files(run_dir)
         raw = tomllib.loads((run_dir / "config.toml").read_text())
         if isinstance(raw.get("search"), dict):  # folders from before the option ran as "enabled"
             raw["search"].setdefault("phenotype", LEGACY_PHENOTYPE)
@@ -99,8 +108,14 @@ class Run:
                       best, float(ck["elapsed"]))
         except (KeyError, TypeError, ValueError) as exc:
             raise UserError(f"{run_dir / ckpt.FILE} is corrupt: {exc}") from None
+        if ck.get("config") is not None:
+            _refuse_edits(ck["config"], cfg, run_dir)
         rows = read_log(run_dir)
         write_atomic(run_dir / "log.jsonl", "".join(dumps(r) + "\n" for r in rows[: run.generation]))
+        if run.champion is None:
+            (run_dir / "champion.json").unlink(missing_ok=True)
+        else:
+            champ.save(run_dir / "champion.json", run.champion, asdict(cfg.task), cfg.search.weights)
         return run
 
     # ---- one generation ------------------------------------------------------
@@ -108,19 +123,18 @@ class Run:
         """Evaluate the population, update the champion, log, and breed the next generation."""
         t0 = time.perf_counter()
         rng_before = self.eval_rng.bit_generator.state
-        self._interruptible = True
         try:
             pop = self.search.ask()
             seed = int(self.eval_rng.integers(SEED_RANGE))
-            scores = evaluator.evaluate([compile_genome(g) for g in pop], [seed] * len(pop))
+            scores = evaluator.evaluate([compile_genome(g) for g in pop], [seed] * len(pop), stop=self._aborted)
             per_weight = scores.mean(axis=2)
             mean, best = per_weight.mean(axis=1), per_weight.max(axis=1)
             new_champion = self._challenge(pop, mean, evaluator)
+            if self._abort:
+                raise KeyboardInterrupt
         except KeyboardInterrupt:
             self.eval_rng.bit_generator.state = rng_before  # nothing of this generation happened
             raise
-        finally:
-            self._interruptible = False
         if new_champion is not None:
             self.champion = new_champion
             champ.save(self.dir / "champion.json", new_champion, asdict(self.cfg.task), self.cfg.search.weights)
@@ -150,8 +164,7 @@ class Run:
             "champion_fitness": None if self.champion is None else self.champion.fitness,
             "champion_generation": None if self.champion is None else self.champion.generation,
         }
-        with open(self.dir / "log.jsonl", "a") as fh:
-            fh.write(dumps(row) + "\n")
+        append_line(self.dir / "log.jsonl", dumps(row))
         self.generation += 1
         return row
 
@@ -163,15 +176,16 @@ class Run:
             return None
         reps = self.cfg.run.champion_reps
         seeds = [int(s) for s in self.eval_rng.integers(SEED_RANGE, size=reps)]
-        scores = evaluator.evaluate([compile_genome(pop[i])] * reps, seeds)
+        scores = evaluator.evaluate([compile_genome(pop[i])] * reps, seeds, stop=self._aborted)
         fitness, per_weight = champ.rescore(scores)
         if not np.isfinite(fitness) or (self.champion is not None and not fitness > self.champion.fitness):
             return None
         return champ.Champion(pop[i].copy(), self.generation, fitness, per_weight, seeds)
 
     # ---- checkpoint ------------------------------------------------------------
-    def checkpoint(self) -> None:
-        ckpt.save(self.dir, {
+    def state(self) -> dict:
+        """Everything a checkpoint holds besides the population (``wann.checkpoint``)."""
+        return {
             "generation": self.generation,
             "evaluations": self.evaluations,
             "elapsed": self.elapsed,
@@ -179,7 +193,11 @@ class Run:
             "eval_rng": self.eval_rng.bit_generator.state,
             "champion": None if self.champion is None else self.champion.to_dict(
                 asdict(self.cfg.task), self.cfg.search.weights),
-        }, self.search.population)
+            "config": self.cfg.to_dict(),
+        }
+
+    def checkpoint(self) -> None:
+        ckpt.save(self.dir, self.state(), self.search.population)
 
     # ---- the loop ----------------------------------------------------------------
     def run(self, evaluator: Evaluator, until: int | None = None,
@@ -192,7 +210,7 @@ class Run:
         """
         until = self.cfg.run.generations if until is None else until
         every = self.cfg.run.checkpoint_every
-        with self._sigint():
+        with rundir.writer(self.dir), self._sigint():
             try:
                 while self.generation < until:
                     row = self.step(evaluator)
@@ -206,11 +224,18 @@ class Run:
                 self.checkpoint()
                 raise Interrupted(self.generation) from None
 
+    def _aborted(self) -> bool:
+        return self._abort
+
     @contextmanager
     def _sigint(self):
+        """Ctrl-C sets flags only (raising inside a numba call fails): the first finishes the generation,
+        the second abandons it at the next safe point (between individuals, ``Evaluator.evaluate(stop=)``)."""
         def handler(signum, frame):
-            if self._stop and self._interruptible:
-                raise KeyboardInterrupt
+            if self._stop:
+                self._abort = True
+                print("\nstopping now; the checkpoint is the last complete generation", file=sys.stderr, flush=True)
+                return
             self._stop = True
             print("\nstopping after this generation (Ctrl-C again to stop now)", file=sys.stderr, flush=True)
 
@@ -223,6 +248,26 @@ class Run:
             yield
         finally:
             signal.signal(signal.SIGINT, previous)
+
+
+# keys that may differ between a run's checkpoint and its folder's config.toml on resume
+SAFE_KEYS = frozenset({"run.generations", "run.checkpoint_every", "run.name", "run.out_dir",
+                       "evaluation.backend", "evaluation.workers", "evaluation.address"})
+
+
+def _refuse_edits(saved: dict, cfg: Config, run_dir: Path) -> None:
+    """UserError naming every key whose value differs from the checkpoint's config (``SAFE_KEYS`` aside)."""
+    now = cfg.to_dict()
+    diff = []
+    for section in sorted(set(saved) | set(now)):
+        a, b = saved.get(section, {}), now.get(section, {})
+        for key in sorted(set(a) | set(b)):
+            if f"{section}.{key}" not in SAFE_KEYS and a.get(key) != b.get(key):
+                diff.append(f"{section}.{key} = {b.get(key)!r} (the run used {a.get(key)!r})")
+    if diff:
+        raise UserError(f"{run_dir / 'config.toml'} differs from the config the run was checkpointed with: "
+                        + "; ".join(diff) + ". Put those values back, or start a new run with `wann evolve`; "
+                        "safe to change on resume: " + ", ".join(sorted(SAFE_KEYS)))
 
 
 def read_log(run_dir: Path) -> list[dict]:

@@ -95,6 +95,7 @@ class CheckpointState(_Strict):
     search: SearchState
     eval_rng: dict
     champion: ChampionModel | None
+    config: dict | None = None  # the resolved config (absent in checkpoints from before it was recorded)
 
 
 def check(model: type[BaseModel], data, what: str):
