@@ -22,6 +22,8 @@ class Dataset:
     x_test: torch.Tensor
     y_test: torch.Tensor
     name: str = ""
+    synthetic: bool = False
+    """Made up by :func:`synthetic_dataset`, not MNIST (recorded in a results folder's provenance)."""
 
     @property
     def n_inputs(self) -> int:
@@ -67,4 +69,4 @@ def synthetic_dataset(n_train: int = 2000, n_test: int = 500, n_inputs: int = 20
         return torch.as_tensor(x, dtype=torch.float32), torch.as_tensor(y, dtype=torch.int64)
     xtr, ytr = make(n_train)
     xte, yte = make(n_test)
-    return Dataset(xtr, ytr, xte, yte, name="synthetic")
+    return Dataset(xtr, ytr, xte, yte, name="synthetic", synthetic=True)

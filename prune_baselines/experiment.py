@@ -10,19 +10,27 @@ Methods (targets are connection counts, so results line up with WANN champions):
 * ``magnitude``: train dense, prune once by |w| to each target, fine-tune. Default scope layerwise.
 * ``random``: a random mask at initialisation (per-layer counts as the layerwise allocation), then train.
 
-A point already in the folder is never recomputed: run the same command again to resume.
+Every setting is declared with its type and range (a strict pydantic model) and checked before anything
+runs; so are the settings that depend on the data or the model (target, rewind iteration, per-unit floor),
+before the folder is written. A level whose training diverges (loss not finite) or whose pruning cuts every
+input->output path stops the run with a PruneError.
+
+A point already in the folder is never recomputed: run the same command again to resume. A folder holding
+another experiment is refused, unless it holds no finished point yet (a run that stopped early, e.g. because
+training diverged): then the new experiment takes it over.
 """
 from __future__ import annotations
 
 import json
 import platform
+import sys
 import time
-from dataclasses import asdict, dataclass, fields
 from pathlib import Path
-from typing import Callable
+from typing import Annotated, Callable, Literal
 
 import numpy as np
 import torch
+from pydantic import BeforeValidator, Field, FiniteFloat, ValidationInfo, model_validator
 
 from .data import Dataset
 from .errors import PruneError
@@ -30,96 +38,92 @@ from .masks import Masks
 from .models import MODELS, MLP, build_model, set_state
 from .results import (Point, atomic_write_text, load_npz, load_result, plot, point_arrays, point_path, read_point,
                       save_npz, write_tables)
-from .train import TrainConfig, TrainStats, evaluate, train
+from .schedules import layer_rates_for
+from .scoring import layer_allocation
+from .train import Epochs, TrainConfig, TrainStats, evaluate, train
 
 METHODS = ("imp", "synflow", "obd", "magnitude", "random")
 CONTROLS = ("reinit", "random_mask")
+SCOPES = ("layerwise", "global")
+CONTROL_LEVELS = ("last", "all")
 DEFAULT_SCOPE = {"imp": "layerwise", "obd": "global", "synflow": "global", "magnitude": "layerwise",
                  "random": "layerwise"}
 VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2}
+MAX_SEED_COUNT = 1000
+FIELDS_ONLY = "fields only"
+"""Validation context: check each setting given, not yet the rules between settings (more may come from elsewhere)."""
 
 
-@dataclass
-class ExperimentConfig:
-    method: str = "imp"
-    model: str = "lenet300"
-    hidden: tuple[int, ...] = ()
-    input: int = 784
-    target_connections: tuple[int, ...] = (1800,)
-    seeds: tuple[int, ...] = (0,)
-    epochs: float = 5.0
-    """Training epochs per point (dense training, every IMP level, training after one-shot pruning)."""
-    finetune_epochs: float = 1.0
+def _tuple(v):
+    """A list as a tuple; a single value stands for a list of one."""
+    return tuple(v) if isinstance(v, (list, tuple)) else (v,)
+
+
+def _seeds(v):
+    """A count n stands for the seeds 0..n-1."""
+    if not isinstance(v, int) or isinstance(v, bool):
+        return _tuple(v)
+    if not 1 <= v <= MAX_SEED_COUNT:
+        raise ValueError(f"a count of seeds must be in 1..{MAX_SEED_COUNT}")
+    return tuple(range(v))
+
+
+Count = Annotated[int, Field(ge=0)]
+Positive = Annotated[int, Field(ge=1)]
+Rate = Annotated[FiniteFloat, Field(gt=0, lt=1)]
+Sizes = Annotated[tuple[Positive, ...], BeforeValidator(_tuple)]
+
+
+class ExperimentConfig(TrainConfig):
+    """The training settings (:class:`TrainConfig`: ``epochs`` per point, i.e. dense training, every IMP level,
+    training after one-shot pruning), then pruning's; typed and range-checked on construction."""
+
+    method: Literal[METHODS] = "imp"
+    model: Literal[MODELS] = "lenet300"
+    hidden: Sizes = ()
+    input: Positive = 784
+    target_connections: Annotated[Sizes, Field(min_length=1)] = (1800,)
+    seeds: Annotated[tuple[Annotated[int, Field(ge=0, lt=2 ** 32)], ...], BeforeValidator(_seeds),
+                     Field(min_length=1)] = (0,)
+    finetune_epochs: Epochs = 1.0
     """OBD: fine-tuning epochs after each pruning round."""
-    batch_size: int = 60
-    lr: float = 1.2e-3
-    optimizer: str = "adam"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
-    scope: str = ""
-    """layerwise or global; empty = the method's default."""
-    rate: float = 0.2
-    output_rate: float = 0.1
+    scope: Literal[SCOPES] | None = None
+    """None = the method's default."""
+    rate: Rate = 0.2
+    output_rate: Rate = 0.1
     """Layerwise: fraction of the output layer pruned per round (Frankle & Carbin: 10 %)."""
-    rewind_iteration: int = 0
-    controls: tuple[str, ...] = ()
-    control_levels: str = "last"
+    rewind_iteration: Count = 0
+    controls: Annotated[tuple[Literal[CONTROLS], ...], BeforeValidator(_tuple)] = ()
+    control_levels: Literal[CONTROL_LEVELS] = "last"
     oneshot_rewind: bool = False
     """magnitude: train the pruned network from the initial weights (one-shot ticket) instead of
     fine-tuning the trained dense weights."""
-    synflow_iterations: int = 100
-    obd_samples: int = 10000
-    floor_per_output: int = 0
-    n_train: int = 0
+    synflow_iterations: Positive = 100
+    obd_samples: Count = 10000
+    """0 = every training image."""
+    floor_per_output: Count = 0
+    n_train: Count = 0
     """0 = the full training set."""
-    n_test: int = 0
+    n_test: Count = 0
 
-    def __post_init__(self) -> None:
-        self.hidden = tuple(int(h) for h in self.hidden)
-        self.target_connections = tuple(int(t) for t in self.target_connections)
-        self.seeds = tuple(int(s) for s in self.seeds)
-        self.controls = tuple(self.controls)
-        if self.method not in METHODS:
-            raise PruneError(f"unknown method {self.method!r}; choose one of {', '.join(METHODS)}")
-        if self.model not in MODELS:
-            raise PruneError(f"unknown model {self.model!r}; choose one of {', '.join(MODELS)}")
-        if not self.scope:
-            self.scope = DEFAULT_SCOPE[self.method]
-        if self.scope not in ("layerwise", "global"):
-            raise PruneError(f"scope must be layerwise or global, got {self.scope!r}")
-        for c in self.controls:
-            if c not in CONTROLS:
-                raise PruneError(f"unknown control {c!r}; choose from {', '.join(CONTROLS)}")
+    @model_validator(mode="after")
+    def _rules(self, info: ValidationInfo) -> "ExperimentConfig":
+        if info.context == FIELDS_ONLY:
+            return self
+        self.scope = self.scope or DEFAULT_SCOPE[self.method]
         if self.controls and self.method != "imp":
             raise PruneError("controls (reinit, random_mask) are defined for --method imp only")
-        if self.control_levels not in ("last", "all"):
-            raise PruneError("control_levels must be 'last' or 'all'")
-        if not self.seeds:
-            raise PruneError("need at least one seed")
-        if not self.target_connections or min(self.target_connections) <= 0:
-            raise PruneError(f"target connections must be positive, got {self.target_connections}")
-        if not (0 < self.rate < 1 and 0 < self.output_rate < 1):
-            raise PruneError("pruning rates must be in (0, 1)")
-        self.train_config()  # validates optimizer etc.
+        if self.method == "synflow" and self.scope == "layerwise":
+            raise PruneError("synflow ranks globally (its point is to need no layerwise rule); use --scope global")
+        return self
 
     def train_config(self, epochs: float | None = None) -> TrainConfig:
-        return TrainConfig(epochs=self.epochs if epochs is None else epochs, batch_size=self.batch_size,
-                           lr=self.lr, optimizer=self.optimizer, momentum=self.momentum,
-                           weight_decay=self.weight_decay)
+        given = {k: getattr(self, k) for k in TrainConfig.model_fields}
+        return TrainConfig(**{**given, "epochs": self.epochs if epochs is None else epochs})
 
     def identity(self) -> dict:
         """Everything that defines the points (not the list of seeds): a folder holds one identity."""
-        d = asdict(self)
-        d.pop("seeds")
-        return json.loads(json.dumps(d))
-
-    @classmethod
-    def from_dict(cls, d: dict) -> "ExperimentConfig":
-        known = {f.name for f in fields(cls)}
-        bad = sorted(set(d) - known)
-        if bad:
-            raise PruneError(f"unknown config keys {bad}; known: {sorted(known)}")
-        return cls(**d)
+        return self.model_dump(mode="json", exclude={"seeds"})
 
 
 def derived_seed(*parts: int) -> int:
@@ -152,33 +156,73 @@ class Experiment:
         self.log = log or (lambda msg: None)
         self.records: list[dict] = []
         self.provenance = {"command": command, "seeds": list(cfg.seeds), "dataset": data.name,
+                           "synthetic": data.synthetic,
                            "n_train": int(data.x_train.shape[0]), "n_test": int(data.x_test.shape[0]),
                            "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
                            "machine": platform.machine(), "threads": torch.get_num_threads(),
                            "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
-        total = Masks.ones(self.new_model(cfg.seeds[0])).count()
-        if max(cfg.target_connections) > total:  # checked before anything is written
-            raise PruneError(f"target {max(cfg.target_connections)} exceeds the {total} weights of the dense model")
+        ones = Masks.ones(self.new_model(cfg.seeds[0]))  # checked before anything is written:
+        lo, hi = min(cfg.target_connections), max(cfg.target_connections)
+        if hi > ones.count():
+            raise PruneError(f"target {hi} exceeds the {ones.count()} weights of the dense model")
+        if lo < len(ones.names):
+            raise PruneError(f"target {lo} is below {len(ones.names)}, the weights of one path from an input to an "
+                             f"output (one per layer)")
+        iterations = cfg.train_config().plan(int(data.x_train.shape[0]))[2]
+        if cfg.rewind_iteration > iterations:
+            raise PruneError(f"--rewind-iteration must be in 0..{iterations} (the iterations of dense training), "
+                             f"got {cfg.rewind_iteration}")
+        self._check_floor(ones)
         self._prepare_folder()
 
+    def _check_floor(self, ones: Masks) -> None:
+        """The per-unit floor must fit in the smallest target (layerwise: in every layer's share of it)."""
+        t, scope = min(self.cfg.target_connections), self.cfg.scope
+        share = layer_allocation(ones.sizes(), t, layer_rates_for(self, ones.names)) if scope == "layerwise" else {}
+
+        def fits(f: int) -> bool:
+            need = {n: m.shape[0] * min(f, m.shape[1]) for n, m in ones.tensors.items()}
+            return all(need[n] <= share[n] for n in need) if share else sum(need.values()) <= t
+
+        f = self.cfg.floor_per_output
+        if not fits(f):
+            best = max(g for g in range(min(f, max(m.shape[1] for m in ones.tensors.values())) + 1) if fits(g))
+            raise PruneError(f"--floor must be in 0..{best} at target {t} ({scope} scope), got {f}")
+
     def _prepare_folder(self) -> None:
+        """Write config.json; a folder of the same experiment is resumed (its seeds kept), one of another refused,
+        unless it holds no finished point: then this experiment takes it over."""
         path = self.out / "config.json"
         if path.exists():
             old = json.loads(path.read_text())
-            old_id = old.get("config", {})
-            new_id = self.cfg.identity()
-            defaults = ExperimentConfig(method=self.cfg.method).identity()
-            # a setting added after the folder was written counts as its default
-            diff = sorted(k for k in set(old_id) | set(new_id)
-                          if old_id.get(k, defaults.get(k)) != new_id.get(k, defaults.get(k)))
-            if diff:
-                raise PruneError(f"{self.out} holds a different experiment (differs in {', '.join(diff)}); "
-                                 f"choose another --out folder")
-            seeds = sorted(set(old.get("provenance", {}).get("seeds", [])) | set(self.cfg.seeds))
-            self.provenance["seeds"] = seeds
-            self.provenance["resumed_from"] = old.get("provenance", {})
+            other = self._other_experiment(old)
+            if other and any(self.out.glob("seed_*/*_level_*.npz")):
+                raise PruneError(f"{self.out} holds {other}; choose another --out folder")
+            if other:  # the stale initial (and rewind) parameters go first: a crash then leaves no mismatch
+                for stale in [*self.out.glob("seed_*/init.npz"), *self.out.glob("seed_*/rewind.npz")]:
+                    stale.unlink()
+                print(f"note: {self.out} held {other} but no finished point; this run takes it over (new config.json "
+                      f"and initial parameters)", file=sys.stderr)
+            else:
+                seeds = sorted(set(old.get("provenance", {}).get("seeds", [])) | set(self.cfg.seeds))
+                self.provenance["seeds"] = seeds
+                self.provenance["resumed_from"] = old.get("provenance", {})
         self.out.mkdir(parents=True, exist_ok=True)
         atomic_write_text(path, json.dumps({"config": self.cfg.identity(), "provenance": self.provenance}, indent=1))
+
+    def _other_experiment(self, old: dict) -> str:
+        """How the experiment of an existing config.json differs from this one ("" if it does not)."""
+        old_id, new_id = old.get("config", {}), self.cfg.identity()
+        defaults = ExperimentConfig(method=self.cfg.method).identity()
+        # a setting added after the folder was written counts as its default
+        diff = sorted(k for k in set(old_id) | set(new_id)
+                      if old_id.get(k, defaults.get(k)) != new_id.get(k, defaults.get(k)))
+        if diff:
+            return f"a different experiment (differs in {', '.join(diff)})"
+        old_data = old.get("provenance", {}).get("dataset", self.data.name)
+        if old_data != self.data.name:
+            return f"an experiment on {old_data} data, this run has {self.data.name}"
+        return ""
 
     # models and states -------------------------------------------------------------------------
     def new_model(self, seed: int) -> MLP:
@@ -215,7 +259,7 @@ class Experiment:
         point = read_point(path)
         self.records.append(point.record)
         r = point.record
-        self.log(f"[{self.cfg.method} seed {seed} {variant} level {level}] resumed: {r['connections']} "
+        self.log(f"[{self.cfg.method} seed {seed} {variant} level {level}] resumed: {r['effective_connections']} "
                  f"connections, acc {100 * r['test_accuracy']:.2f}%")
         return point
 
@@ -226,6 +270,11 @@ class Experiment:
     def train(self, model: MLP, masks: Masks, seed: int, variant: str, level: int, epochs: float,
               snapshot_iteration: int | None = None) -> TrainStats:
         label = f"[{self.cfg.method} seed {seed} {variant} level {level}]"
+        if masks.on_paths().count() == 0:
+            per_layer = "/".join(str(c) for c in masks.per_layer().values())
+            raise PruneError(f"{label} pruning cut the network in two: none of its {masks.count()} weights (per layer "
+                             f"{per_layer}) lies on a path from an input to an output; keep more weights or use "
+                             f"--floor 1")
         return train(model, masks, self.data, self.cfg.train_config(epochs),
                      derived_seed(seed, level, VARIANT_IDS[variant]), snapshot_iteration=snapshot_iteration,
                      log=self.log, label=label)
@@ -236,8 +285,7 @@ class Experiment:
         acc = evaluate(model, masks, self.data.x_test, self.data.y_test)
         epochs = stats.epochs if stats else 0.0
         wall = (stats.wall_s if stats else 0.0) + extra_wall
-        rec = {"method": self.cfg.method, "variant": variant, "seed": seed, "level": level,
-               "connections": masks.count(), "connections_with_biases": masks.count_with_biases(),
+        rec = {"method": self.cfg.method, "variant": variant, "seed": seed, "level": level, **masks.counts(),
                "per_layer": list(masks.per_layer().values()), "density": masks.density(),
                "test_accuracy": acc, "epochs": epochs,
                "cumulative_epochs": epochs + (before["cumulative_epochs"] if before else 0.0),
@@ -250,9 +298,9 @@ class Experiment:
         save_npz(point_path(self.out, seed, variant, level), point_arrays(w, b, m, rec))
         self.records.append(rec)
         self.write_tables()
-        self.log(f"[{self.cfg.method} seed {seed} {variant} level {level}] {rec['connections']} connections "
-                 f"({rec['connections_with_biases']} with biases), test acc {100 * acc:.2f}%, "
-                 f"{epochs:g} epochs, {wall:.1f}s")
+        self.log(f"[{self.cfg.method} seed {seed} {variant} level {level}] {rec['effective_connections']} "
+                 f"connections ({rec['effective_connections_with_biases']} with biases, {rec['connections']} weights "
+                 f"kept), test acc {100 * acc:.2f}%, {epochs:g} epochs, {wall:.1f}s")
         return rec
 
     def dense(self, seed: int) -> tuple[MLP, Masks, dict, dict[str, torch.Tensor], dict[str, torch.Tensor]]:

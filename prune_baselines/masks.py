@@ -9,7 +9,8 @@ The contract used everywhere in prune_baselines:
   pruned weights never feel it;
 * connection counts are read from masks: ``count()`` (weights) and ``count_with_biases()`` (weights
   plus one bias per live unit: every output unit and every hidden unit with a surviving outgoing
-  weight; biases themselves are never pruned).
+  weight; biases themselves are never pruned); the same counts of ``on_paths()``, the weights on an
+  input->output path, are the connections a network really has. ``counts()`` gives all four.
 
 Masks are immutable: pruning returns new Masks.
 """
@@ -73,6 +74,27 @@ class Masks:
     def count_with_biases(self) -> int:
         """Weights plus one bias per live unit (a hidden unit without inputs still passes its bias on)."""
         return self.count() + sum(self.live_units())
+
+    def on_paths(self) -> "Masks":
+        """The surviving weights that lie on a path from an input to an output: a weight out of a unit that no
+        input reaches, or into a unit that reaches no output, is left out."""
+        ts = list(self.tensors.values())
+        reached = [torch.ones(ts[0].shape[1], dtype=torch.bool)]  # per layer of units: reached from an input
+        for t in ts:
+            reached.append((t & reached[-1]).any(dim=1))
+        reaches = torch.ones(ts[-1].shape[0], dtype=torch.bool)  # units after tensor l that reach an output
+        out = {}
+        for l in range(len(ts) - 1, -1, -1):
+            out[self.names[l]] = ts[l] & reaches[:, None] & reached[l]
+            reaches = (ts[l] & reaches[:, None]).any(dim=0)
+        return Masks({n: out[n] for n in self.names})
+
+    def counts(self) -> dict[str, int]:
+        """A point's connection counts: all surviving weights (``connections``, ``connections_with_biases``)
+        and those on input->output paths (``effective_connections``, ``effective_connections_with_biases``)."""
+        eff = self.on_paths()
+        return {"connections": self.count(), "connections_with_biases": self.count_with_biases(),
+                "effective_connections": eff.count(), "effective_connections_with_biases": eff.count_with_biases()}
 
     def density(self) -> float:
         return self.count() / sum(self.sizes().values())

@@ -3,10 +3,12 @@
 Layout of a results folder (everything plain: JSON, CSV, PNG, numpy .npz read with allow_pickle=False)::
 
     config.json                  the experiment config (method, model, sizes, targets, epochs, ...), and
-                                 "provenance": command line, seeds, versions, start time
+                                 "provenance": command line, seeds, dataset ("mnist784", "mnist256" or
+                                 "synthetic"), synthetic (true: made-up data, not MNIST; folders written
+                                 before it was added lack it), versions, start time
     results.csv                  one row per point, columns RECORD_FIELDS (per_layer as "a/b/c")
     results.json                 {"config": ..., "provenance": ..., "records": [...]} (same rows)
-    accuracy_vs_connections.png  test accuracy against remaining weights (log x), one line per variant
+    accuracy_vs_connections.png  test accuracy against effective connections (log x), one line per variant
     seed_<s>/init.npz            the initial parameters of seed s (IMP and random rewind to these)
     seed_<s>/rewind.npz          the parameters at the rewind iteration, when it is > 0 (IMP)
     seed_<s>/<variant>_level_<ii>.npz   one point: arrays weight_<l> [out, in] (already masked),
@@ -15,7 +17,10 @@ Layout of a results folder (everything plain: JSON, CSV, PNG, numpy .npz read wi
 
 A record: method, variant ("ticket" for the method itself; "reinit" and "random_mask" for IMP's
 controls), seed, level (0 = dense trained), connections (surviving weights), connections_with_biases
-(plus one bias per live unit), per_layer, density, test_accuracy, epochs (spent on this point),
+(plus one bias per live unit), effective_connections and effective_connections_with_biases (the same
+counts of the weights on an input->output path: the connections the network really has; computed from
+the masks when a folder written before they were added is read), per_layer (surviving weights per
+layer), density, test_accuracy, epochs (spent on this point),
 cumulative_epochs (spent on the whole chain leading to it), iterations, wall_s, cumulative_wall_s, loss,
 cpu_s (process CPU time of this point; folders written before it was added lack it).
 
@@ -36,10 +41,12 @@ from pathlib import Path
 import numpy as np
 
 from .errors import PruneError
+from .masks import Masks
 
-RECORD_FIELDS = ["method", "variant", "seed", "level", "connections", "connections_with_biases", "per_layer",
-                 "density", "test_accuracy", "epochs", "cumulative_epochs", "iterations", "wall_s",
-                 "cumulative_wall_s", "loss", "cpu_s"]
+RECORD_FIELDS = ["method", "variant", "seed", "level", "connections", "connections_with_biases",
+                 "effective_connections", "effective_connections_with_biases", "per_layer", "density",
+                 "test_accuracy", "epochs", "cumulative_epochs", "iterations", "wall_s", "cumulative_wall_s", "loss",
+                 "cpu_s"]
 _POINT = re.compile(r"^(?P<variant>[a-z_]+)_level_(?P<level>\d+)\.npz$")
 
 
@@ -96,19 +103,24 @@ def read_point(path: Path) -> Point:
     z = load_npz(path)
     n = sum(1 for k in z if k.startswith("weight_"))
     try:
-        return Point(json.loads(str(z["record_json"])), [z[f"weight_{l}"] for l in range(n)],
-                     [z[f"bias_{l}"] for l in range(n)], [z[f"mask_{l}"] for l in range(n)])
+        point = Point(json.loads(str(z["record_json"])), [z[f"weight_{l}"] for l in range(n)],
+                      [z[f"bias_{l}"] for l in range(n)], [z[f"mask_{l}"] for l in range(n)])
     except KeyError as exc:
         raise PruneError(f"{path} is not a prune_baselines point (missing {exc})") from exc
+    if "effective_connections" not in point.record:  # written before effective counts were recorded
+        counts = Masks.from_numpy({f"layers.{l}.weight": m for l, m in enumerate(point.masks)}).counts()
+        point.record.update({k: v for k, v in counts.items() if k not in point.record})
+    return point
 
 
 def read_record(path: Path) -> dict:
-    """Only the record of a point file (the arrays are not read)."""
+    """Only the record of a point file (the arrays are read only for a record without effective counts)."""
     try:
         with np.load(path, allow_pickle=False) as z:
-            return json.loads(str(z["record_json"]))
+            record = json.loads(str(z["record_json"]))
     except (OSError, ValueError, KeyError) as exc:
         raise PruneError(f"cannot read the record of {path}: {exc}; delete it to recompute that point") from exc
+    return record if "effective_connections" in record else read_point(path).record
 
 
 def point_path(folder: Path, seed: int, variant: str, level: int) -> Path:
@@ -177,7 +189,8 @@ def load_network(folder, seed: int | None = None, variant: str = "ticket", level
 
 
 def plot(folder, result: Result | None = None) -> Path:
-    """accuracy_vs_connections.png: mean over seeds per (variant, connections), single seeds as dots."""
+    """accuracy_vs_connections.png: test accuracy against effective connections; per (variant, kept weights)
+    the mean over seeds, single seeds as dots."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -187,16 +200,18 @@ def plot(folder, result: Result | None = None) -> Path:
     method = res.config.get("method", "?")
     for variant in sorted({r["variant"] for r in res.records}, key=lambda v: v != "ticket"):
         rs = [r for r in res.records if r["variant"] == variant]
-        by_c: dict[int, list[float]] = {}
+        by_c: dict[int, list[dict]] = {}
         for r in rs:
-            by_c.setdefault(r["connections"], []).append(100 * r["test_accuracy"])
-        xs = sorted(by_c)
+            by_c.setdefault(r["connections"], []).append(r)
+        groups = [by_c[c] for c in sorted(by_c)]
         label = method if variant == "ticket" else f"{method} {variant}"
-        line, = ax.plot(xs, [np.mean(by_c[c]) for c in xs], marker="o" if len(xs) < 3 else None, label=label)
-        ax.scatter([r["connections"] for r in rs], [100 * r["test_accuracy"] for r in rs], s=8,
+        line, = ax.plot([np.mean([r["effective_connections"] for r in g]) for g in groups],
+                        [np.mean([100 * r["test_accuracy"] for r in g]) for g in groups],
+                        marker="o" if len(groups) < 3 else None, label=label)
+        ax.scatter([r["effective_connections"] for r in rs], [100 * r["test_accuracy"] for r in rs], s=8,
                    color=line.get_color(), alpha=0.5)
     ax.set_xscale("log")
-    ax.set_xlabel("remaining connections (weights)")
+    ax.set_xlabel("connections (weights on input->output paths)")
     ax.set_ylabel("test accuracy (%)")
     cfg = res.config
     ax.set_title(f"{cfg.get('model')} on MNIST-{cfg.get('input')}: {method}")

@@ -129,8 +129,6 @@ def run_synflow(exp: "Experiment", seed: int) -> None:
     """SynFlow at initialisation (iterative, exponential schedule, data-free), then train."""
     c = exp.cfg
     def make(model, ones, t, level):
-        if c.scope == "layerwise":
-            raise PruneError("synflow ranks globally (its point is to need no layerwise rule); use --scope global")
         return synflow_prune(model, ones, t, iterations=c.synflow_iterations, floor_per_output=c.floor_per_output)
     _at_init(exp, seed, make)
 

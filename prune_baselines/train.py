@@ -7,38 +7,42 @@ epoch comes from ``numpy.random.default_rng(seed)``.
 """
 from __future__ import annotations
 
+import math
 import sys
 import time
 from dataclasses import dataclass
-from typing import Callable
+from typing import Annotated, Callable, Literal
 
 import numpy as np
 import torch
 import torch.nn.functional as F
+from pydantic import Field, FiniteFloat
 
 from .data import Dataset
-from .errors import PruneError
+from .errors import PruneError, Settings
 from .masks import Masks
 from .models import get_state
 
 OPTIMIZERS = ("adam", "sgd")
+Epochs = Annotated[FiniteFloat, Field(ge=0)]
+"""Epochs of a training run (fractions allowed: 0.5 = half an epoch of iterations)."""
 
 
-@dataclass
-class TrainConfig:
-    epochs: float = 5.0
-    """Epochs per training run (fractions allowed: 0.5 = half an epoch of iterations)."""
-    batch_size: int = 60
-    lr: float = 1.2e-3
-    optimizer: str = "adam"
-    momentum: float = 0.9
-    weight_decay: float = 0.0
+class TrainConfig(Settings):
+    """Training settings, each typed and range-checked on construction (a PruneError names the bad one)."""
 
-    def __post_init__(self) -> None:
-        if self.optimizer not in OPTIMIZERS:
-            raise PruneError(f"unknown optimizer {self.optimizer!r}; choose one of {', '.join(OPTIMIZERS)}")
-        if self.epochs < 0 or self.batch_size <= 0 or self.lr <= 0:
-            raise PruneError(f"bad training settings: epochs={self.epochs}, batch={self.batch_size}, lr={self.lr}")
+    epochs: Epochs = 5.0
+    batch_size: Annotated[int, Field(ge=1)] = 60
+    lr: Annotated[FiniteFloat, Field(gt=0)] = 1.2e-3
+    optimizer: Literal[OPTIMIZERS] = "adam"
+    momentum: Annotated[FiniteFloat, Field(ge=0, lt=1)] = 0.9
+    weight_decay: Annotated[FiniteFloat, Field(ge=0)] = 0.0
+
+    def plan(self, n: int) -> tuple[int, int, int]:
+        """(batch size, iterations per epoch, total iterations) of training on ``n`` examples."""
+        bs = min(self.batch_size, n)
+        per_epoch = n // bs
+        return bs, per_epoch, int(round(self.epochs * per_epoch))
 
 
 @dataclass
@@ -69,7 +73,8 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
 def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
           snapshot_iteration: int | None = None, log: Callable[[str], None] | None = None,
           label: str = "") -> TrainStats:
-    """Train ``model`` in place under ``masks``; pruned weights are exactly zero throughout."""
+    """Train ``model`` in place under ``masks``; pruned weights are exactly zero throughout. A loss that is
+    not finite (checked every epoch) stops training with a PruneError."""
     masks.check_model(model)
     model.train()
     masks.apply_(model)
@@ -77,9 +82,7 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
     rng = np.random.default_rng(seed)
     x, y = data.x_train, data.y_train
     n = x.shape[0]
-    bs = min(cfg.batch_size, n)
-    per_epoch = n // bs
-    total = int(round(cfg.epochs * per_epoch))
+    bs, per_epoch, total = cfg.plan(n)
     weights = [w for _, w in model.prunable()]
     mult = masks.as_float(weights[0].dtype)
     snapshot = get_state(model) if snapshot_iteration == 0 else None
@@ -109,6 +112,9 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
             if snapshot_iteration is not None and it == snapshot_iteration:
                 snapshot = get_state(model)
         loss_val = float(epoch_loss) / max(steps, 1)
+        if not math.isfinite(loss_val):
+            raise PruneError(f"{label} training loss is {loss_val} after {it} iterations: training diverged; "
+                             f"lower the learning rate (lr {cfg.lr:g})".lstrip())
         if log is not None:
             log(f"{label} epoch {it / per_epoch:.2f}/{cfg.epochs:g} loss {loss_val:.4f} "
                 f"({time.perf_counter() - t0:.1f}s)")

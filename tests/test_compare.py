@@ -143,7 +143,12 @@ def test_cli_end_to_end_writes_tables(tmp_path, monkeypatch):
     doc = json.loads((out / "compare.json").read_text())
     assert doc["format"] == "wann.compare/1" and doc["provenance"]["weights"] == [-1.0, 2.0]
     assert (out / "compare.csv").read_text().count("\n") == len(doc["rows"]) + 1
-    assert (out / "compare.png").stat().st_size > 0 and "| magnitude | 4 (6) |" in (out / "compare.md").read_text()
+    # 4 weights on input->output paths; with biases: hidden unit 0 (the only one on a path) and the 2 outputs
+    assert (out / "compare.png").stat().st_size > 0 and "| magnitude | 4 (7) |" in (out / "compare.md").read_text()
+    synthetic = _prune_folder(tmp_path / "s")
+    (synthetic / "config.json").write_text((synthetic / "config.json").read_text().replace(
+        '"provenance": {', '"provenance": {"synthetic": true, '))
+    assert main(["compare", "--baselines", str(synthetic), "--out", str(tmp_path / "o2")]) == 2
 
 
 @pytest.mark.slow

@@ -80,3 +80,25 @@ def test_cli_process_exits_nonzero_without_traceback(tmp_path):
         assert r.returncode != 0
         assert msg in r.stderr
         assert "Traceback" not in r.stderr
+
+
+def test_cli_reports_connections_on_input_output_paths(tmp_path, capsys):
+    out = tmp_path / "o"
+    assert main(["--synthetic", "--input", "6", "--model", "mlp", "--hidden", "4", "--target-connections", "12",
+                 "--method", "random", "--n-train", "200", "--n-test", "50", "--epochs", "1", "--quiet",
+                 "--out", str(out)]) == 0
+    res = load_result(out)
+    r = max(res.records, key=lambda r: r["level"])
+    assert capsys.readouterr().out == (f"seed 0: {r['effective_connections']} connections ({r['connections']} weights "
+                                       f"kept), test accuracy {100 * r['test_accuracy']:.2f}%\nresults in {out}\n")
+    assert r["connections"] == 12 and res.provenance["synthetic"] is True
+
+
+@pytest.mark.parametrize("text,seeds", [("3", (0, 1, 2)), ("2,", (2,)), ("0, 2", (0, 2)), (" 1", (0,))])
+def test_seeds_flag_is_a_count_or_a_comma_list(text, seeds):
+    import argparse
+
+    from prune_baselines.cli import _settings, add_arguments
+    p = argparse.ArgumentParser()
+    add_arguments(p)
+    assert _settings(p.parse_args(["--seeds", text])).seeds == seeds

@@ -13,6 +13,7 @@ from prune_baselines import experiment as exp_mod
 from prune_baselines.data import synthetic_dataset
 from prune_baselines.errors import PruneError
 from prune_baselines.experiment import ExperimentConfig, run_experiment
+from prune_baselines.masks import Masks
 from prune_baselines.results import load_network, load_result
 
 DATA = synthetic_dataset(n_train=600, n_test=300, n_inputs=20, n_classes=4, seed=1)
@@ -139,10 +140,12 @@ def test_folder_holding_another_experiment_is_refused(tmp_path):
 
 
 def test_bad_names_raise_clear_errors():
-    with pytest.raises(PruneError, match="unknown method"):
+    with pytest.raises(PruneError) as e:
         _cfg(method="lottery")
-    with pytest.raises(PruneError, match="unknown model"):
+    assert str(e.value) == "method: Input should be 'imp', 'synflow', 'obd', 'magnitude' or 'random', got 'lottery'"
+    with pytest.raises(PruneError) as e:
         _cfg(model="resnet")
+    assert str(e.value) == "model: Input should be 'lenet300' or 'mlp', got 'resnet'"
     with pytest.raises(PruneError, match="controls"):
         _cfg(method="obd", controls=("reinit",))
 
@@ -174,3 +177,88 @@ def test_magnitude_fine_tunes_or_rewinds(tmp_path, monkeypatch, rewind):
     m = masks["layers.0.weight"].numpy()
     np.testing.assert_array_equal(w.numpy()[m], (init if rewind else dense)[m])
     assert np.count_nonzero(w.numpy()[~m]) == 0
+
+
+def test_a_diverging_training_stops_the_level(tmp_path):
+    with pytest.raises(PruneError) as e:
+        run_experiment(_cfg(lr=1e30), DATA, tmp_path)
+    assert str(e.value) == ("[imp seed 0 ticket level 0] training loss is nan after 20 iterations: training diverged; "
+                            "lower the learning rate (lr 1e+30)")
+    assert not list((tmp_path / "seed_0").glob("*_level_*.npz"))  # no garbage point
+
+
+def test_a_level_that_leaves_a_layer_without_weights_is_an_error(tmp_path):
+    e = exp_mod.Experiment(_cfg(), DATA, tmp_path)
+    model = e.new_model(0)
+    masks = Masks.ones(model)
+    masks = Masks({**masks.tensors, "layers.1.weight": torch.zeros_like(masks["layers.1.weight"])})
+    with pytest.raises(PruneError) as err:
+        e.train(model, masks, 0, "ticket", 3, 1.0)
+    assert str(err.value) == ("[imp seed 0 ticket level 3] pruning cut the network in two: none of its 528 weights "
+                              "(per layer 480/0/48) lies on a path from an input to an output; keep more weights or "
+                              "use --floor 1")
+
+
+def test_pruning_that_cuts_every_path_stops_the_run_after_the_levels_before(tmp_path):
+    with pytest.raises(PruneError, match=r"^\[imp seed 0 ticket level 25\] pruning cut the network in two: none of "
+                                         r"its 3 weights \(per layer \d/\d/\d\) lies on a path"):
+        run_experiment(_cfg(scope="global", target_connections=(3,)), DATA, tmp_path)
+    assert len(list((tmp_path / "seed_0").glob("ticket_level_*.npz"))) == 25
+
+
+def test_records_count_connections_on_input_output_paths(tmp_path):
+    import csv
+    recs = run_experiment(_cfg(method="random", target_connections=(60,)), DATA, tmp_path)
+    res = load_result(tmp_path)
+    assert res.provenance["synthetic"] is True and res.provenance["dataset"] == "synthetic"
+    assert json.loads((tmp_path / "config.json").read_text())["provenance"]["synthetic"] is True
+    pruned = [r for r in res.records if r["level"] == 1][0]
+    masks = Masks.from_numpy({f"layers.{l}.weight": m for l, m in enumerate(load_network(tmp_path).masks)})
+    assert pruned["connections"] == 60 and pruned["effective_connections"] == masks.on_paths().count() < 60
+    assert pruned["effective_connections_with_biases"] == masks.on_paths().count_with_biases()
+    dense = [r for r in recs if r["level"] == 0][0]
+    assert dense["effective_connections"] == dense["connections"]
+    row = list(csv.DictReader((tmp_path / "results.csv").open()))[1]
+    assert int(row["effective_connections"]) == pruned["effective_connections"]
+    # a folder written before effective counts were recorded: they come from the masks when read
+    from prune_baselines.results import point_arrays, point_path, read_point, save_npz
+    path = point_path(tmp_path, 0, "ticket", 1)
+    p = read_point(path)
+    old = {k: v for k, v in p.record.items() if not k.startswith("effective_")}
+    save_npz(path, point_arrays(p.weights, p.biases, p.masks, old))
+    assert [r for r in load_result(tmp_path).records if r["level"] == 1][0] == pruned
+
+
+def test_a_folder_holds_one_dataset(tmp_path):
+    import dataclasses
+    run_experiment(_cfg(target_connections=(400,), epochs=1), DATA, tmp_path)
+    other = dataclasses.replace(DATA, name="mnist20", synthetic=False)
+    with pytest.raises(PruneError) as e:
+        run_experiment(_cfg(target_connections=(400,), epochs=1), other, tmp_path)
+    assert str(e.value) == (f"{tmp_path} holds an experiment on synthetic data, this run has mnist20; "
+                            f"choose another --out folder")
+
+
+def test_a_folder_without_finished_points_is_taken_over_by_another_experiment(tmp_path, capsys):
+    """A run that stopped before its first point (here: training diverged) does not block the corrected one."""
+    with pytest.raises(PruneError, match="training diverged"):
+        run_experiment(_cfg(lr=1e30), DATA, tmp_path)
+    assert sorted(p.relative_to(tmp_path).as_posix() for p in tmp_path.rglob("*")) == \
+        ["config.json", "seed_0", "seed_0/init.npz"]
+    np.savez(tmp_path / "seed_0" / "rewind.npz", stale=np.zeros(1))  # as if killed after the rewind snapshot
+    capsys.readouterr()
+    fixed = _cfg(hidden=(16,), target_connections=(200,), epochs=1)  # another model: another init.npz
+    run_experiment(fixed, DATA, tmp_path)
+    assert capsys.readouterr().err == (f"note: {tmp_path} held a different experiment (differs in epochs, hidden, lr, "
+                                       f"target_connections) but no finished point; this run takes it over (new "
+                                       f"config.json and initial parameters)\n")
+    meta = json.loads((tmp_path / "config.json").read_text())
+    assert meta["config"] == fixed.identity() and "resumed_from" not in meta["provenance"]
+    assert np.load(tmp_path / "seed_0" / "init.npz")["weight_0"].shape == (16, 20)
+    assert not (tmp_path / "seed_0" / "rewind.npz").exists()
+    # now it holds finished points: another experiment is refused as before, the same one resumes
+    with pytest.raises(PruneError) as e:
+        run_experiment(_cfg(hidden=(16,), target_connections=(200,), epochs=1, lr=1e-3), DATA, tmp_path)
+    assert str(e.value) == f"{tmp_path} holds a different experiment (differs in lr); choose another --out folder"
+    assert json.loads((tmp_path / "config.json").read_text())["config"] == fixed.identity()
+    assert run_experiment(fixed, DATA, tmp_path) and capsys.readouterr().err == ""

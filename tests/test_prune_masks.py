@@ -84,3 +84,22 @@ def test_masked_forward_ignores_stored_values_of_pruned_weights():
         for n, w in model.prunable():
             w[~masks[n]] = 123.0
     assert torch.equal(model(x, masks), ref)
+
+
+def test_on_paths_counts_only_weights_between_an_input_and_an_output():
+    m0 = torch.zeros(3, 4, dtype=torch.bool)
+    m0[0, :2] = True                      # hidden unit 0: inputs 0, 1, feeds both outputs
+    m0[1, 3] = True                       # hidden unit 1 has an input but feeds no output: not counted
+    m1 = torch.zeros(2, 3, dtype=torch.bool)
+    m1[:, 0] = True
+    m1[1, 2] = True                       # hidden unit 2 has no input: its weight to output 1 is not counted
+    masks = Masks({"layers.0.weight": m0, "layers.1.weight": m1})
+    eff = masks.on_paths()
+    assert eff.per_layer() == {"layers.0.weight": 2, "layers.1.weight": 2}
+    assert eff.is_subset_of(masks)
+    assert masks.counts() == {"connections": 6, "connections_with_biases": 6 + 2 + 2,
+                              "effective_connections": 4, "effective_connections_with_biases": 4 + 1 + 2}
+    cut = Masks({"layers.0.weight": m0, "layers.1.weight": torch.zeros(2, 3, dtype=torch.bool)})
+    assert cut.on_paths().count() == 0
+    dense = Masks.ones(build_model("mlp", 5, (3,), n_outputs=2))
+    assert dense.on_paths().per_layer() == dense.per_layer()

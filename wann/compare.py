@@ -22,7 +22,10 @@ evaluations only). Trained controls come from prune_baselines folders: IMP's
 its pruned levels at the dense size are skipped, nothing was pruned there).
 
 Connections on the figure's x axis count bias connections (``connections_with_biases``):
-a WANN's bias node connections are connections too. The table carries both counts.
+a WANN's bias node connections are connections too. The table carries both counts. A pruned point
+counts only the weights on an input->output path (prune_baselines' ``effective_connections``), as a
+WANN's compiled network keeps only nodes that reach an output; the raw kept count decides only which
+targets duplicate the dense network. Folders pruned on ``--synthetic`` data are refused.
 """
 from __future__ import annotations
 
@@ -287,6 +290,9 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
         res = load_result(folder)
     except PruneError as exc:
         raise UserError(f"{exc}; give --baselines a folder written by `python -m prune_baselines`") from None
+    if res.provenance.get("synthetic") or res.provenance.get("dataset") == "synthetic":
+        raise UserError(f"{folder} was pruned on --synthetic data (a smoke test, not MNIST); wann compare needs "
+                        "baselines trained on MNIST")
     cfg = res.config
     dense = {r["seed"]: r["connections"] for r in res.records if r["level"] == 0}
     nets = []
@@ -312,7 +318,8 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
                 "command": res.provenance.get("command"), "cumulative_epochs": r.get("cumulative_epochs"),
                 "cumulative_wall_s": r.get("cumulative_wall_s")}
         common = dict(seed=int(r["seed"]), level=int(r["level"]), input=int(cfg.get("input", p.weights[0].shape[1])),
-                      connections=int(r["connections"]), connections_with_biases=int(r["connections_with_biases"]))
+                      connections=int(r["effective_connections"]),
+                      connections_with_biases=int(r["effective_connections_with_biases"]))
         nets.append(Network(label, str(folder), genomes=genomes,
                             train_epochs=float(r.get("cumulative_epochs", r["epochs"])),
                             train_wall_s=float(r.get("cumulative_wall_s", r["wall_s"])), provenance=prov, **common))
