@@ -162,3 +162,23 @@ def test_plot_graph_marks_expressed_disabled_genes():
     off = chain()
     off.phenotype = "enabled"
     assert not genome_graph(off).has_edge(4, 5)
+
+
+def test_champion_files_carry_the_phenotype_to_show_export_and_eval(tmp_path, capsys):
+    import json
+
+    from wann import champion as champ
+    from wann.cli import main
+    from wann.export import network_from_dict
+
+    g = chain()  # bias, 2 inputs, 1 output: MountainCarContinuous has 2 observations and 1 action
+    task = {"name": "gym", "env_id": "MountainCarContinuous-v0", "rollouts": 1, "max_steps": 20}
+    champ.save(tmp_path / "c.json", champ.Champion(g, 3, 1.0, [1.0], [1]), task, [0.5])
+    assert json.loads((tmp_path / "c.json").read_text())["genome"]["phenotype"] == "reference"
+    assert main(["show", str(tmp_path / "c.json")]) == 0
+    assert "7 (6 enabled + 1 disabled hidden->hidden genes expressed" in capsys.readouterr().out
+    assert main(["export", str(tmp_path / "c.json"), "--to", "json"]) == 0
+    net, w = network_from_dict(json.loads((tmp_path / "c.network.json").read_text()))
+    x = np.array([[0.3, -0.7]])
+    np.testing.assert_array_equal(forward(net, x, w), forward(compile_genome(g), x, w))
+    assert net.src.size == 7  # the 6 enabled genes and the disabled hidden 4 -> 5; input 2 -> output 3 stays off
