@@ -111,6 +111,7 @@ def main() -> None:
     p.add_argument("--jobs", type=int, default=2)
     p.add_argument("--out", default="results/tune_budget")
     p.add_argument("--plot", action="store_true")
+    p.add_argument("--patience", default="4,8,12", help="stopping rules to tabulate (checks without improvement)")
     p.add_argument("--quick", action="store_true", help="1 seed, 50 generations, 20 trials, two settings")
     a = p.parse_args()
     names = list(SETTINGS)
@@ -130,6 +131,7 @@ def main() -> None:
     from wann.tune import TuneSettings
 
     patience = TuneSettings().patience
+    rules = [int(k) for k in a.patience.split(",")]
     budgets = [g for g in (100, 200, 300, 500, 700, 1000) if g <= a.generations]
     rows = []
     for n in names:
@@ -138,10 +140,11 @@ def main() -> None:
         for g in budgets:
             v = [next(pt["test"] for pt in r["curve"] if pt["generation"] >= g) for r in rs]
             cells.append(f"{np.median(v):.0f} [{min(v):.0f}-{max(v):.0f}]")
-        stops = [stop_point(r["curve"], patience) for r in rs]
-        cells.append(f"{np.median([s['generation'] for s in stops]):.0f}: "
-                     f"{np.median([s['test'] for s in stops]):.0f} [{min(s['test'] for s in stops):.0f}-"
-                     f"{max(s['test'] for s in stops):.0f}]")
+        for k in rules:
+            stops = [stop_point(r["curve"], k) for r in rs]
+            cells.append(f"{np.median([s['generation'] for s in stops]):.0f}: "
+                         f"{np.median([s['test'] for s in stops]):.0f} [{min(s['test'] for s in stops):.0f}-"
+                         f"{max(s['test'] for s in stops):.0f}]")
         cells.append(f"{np.median([r['cpu_seconds'] for r in rs]):.0f}")
         rows.append([n, rs[0]["popsize"] * rs[0]["episodes"]] + cells)
     print(f"champion: {label}; start (best shared weight) on the test trials: "
@@ -149,7 +152,7 @@ def main() -> None:
     print(f"test score ({a.trials} fresh trials) of the result at each budget of generations; median [min-max] "
           f"over {a.seeds} tune seeds")
     print_table(["setting", "episodes/gen"] + [f"gen {g}" for g in budgets]
-                + [f"stop (patience {patience}): gen: score", "CPU s (all gens)"], rows)
+                + [f"stop, patience {k}: gen: score" for k in rules] + ["CPU s (all gens)"], rows)
     if a.plot:
         plot(results, names, out / "tune_budget")
     final = {n: float(np.median([stop_point(r["curve"], patience)["test"] for r in results if r["setting"] == n]))
