@@ -11,8 +11,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 
 def widened(tmp_path, extra_inputs: int) -> Path:
-    """The README's swing-up champion with input nodes added (wired to the output) or removed."""
-    data = json.loads((REPO / "docs" / "swingup_champion.json").read_text())
+    """The legacy swing-up champion (fixtures) with input nodes added (wired to the output) or removed."""
+    data = json.loads((REPO / "tests" / "fixtures" / "legacy_champion.json").read_text())
     nodes, conns = data["genome"]["nodes"], data["genome"]["connections"]
     for k in range(extra_inputs):
         new = 1000 + k

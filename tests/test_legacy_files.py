@@ -4,8 +4,8 @@
 (configs/quick.toml, pop 24, 300-step episodes, seed 3, add-node 0.6), stopped at generation 20;
 ``fixtures/legacy_run_expected``: the same run by that code, uninterrupted to generation 40.
 Their populations hold disabled hidden->hidden genes, so reading them as "reference" would differ.
-``docs/swingup_champion.json``: the champion of the README's first paper-settings run (7 disabled
-hidden->hidden genes).
+``fixtures/legacy_champion.json``: the champion of the README's first paper-settings run (enabled
+genes, seed 0; 7 disabled hidden->hidden genes), formerly ``docs/swingup_champion.json``.
 """
 import json
 import shutil
@@ -78,10 +78,10 @@ def test_resume_refuses_a_config_whose_phenotype_was_edited(tmp_path):
 
 def test_an_old_champion_file_rescores_to_its_stored_values_exactly():
     """Golden test of physics, episode length, activations and kernel: the stored per-weight means
-    of docs/swingup_champion.json (20 seeds x 6 weights x 3 rollouts of 1000 steps) come back bit for bit."""
-    c, data = champ.load(REPO / "docs" / "swingup_champion.json")
+    of fixtures/legacy_champion.json (20 seeds x 6 weights x 3 rollouts of 1000 steps) come back bit for bit."""
+    c, data = champ.load(REPO / "tests" / "fixtures" / "legacy_champion.json")
     assert "phenotype" not in data["genome"] and c.genome.phenotype == "enabled"
-    task = make_task(task_options(data["task"], "docs/swingup_champion.json"))
+    task = make_task(task_options(data["task"], "legacy_champion.json"))
     scores = SerialEvaluator(task, data["weights"]).evaluate([compile_genome(c.genome)] * len(c.seeds), c.seeds)
     fitness, per_weight = champ.rescore(scores)
     assert per_weight == c.per_weight and fitness == c.fitness

@@ -1,6 +1,6 @@
 """A corpus of malformed inputs: each gives one clear line on stderr, exit status 2, no traceback and
 nothing written (no run folder for `evolve`). The table is the corpus; ``mutate`` builds each bad file
-from a good one (the README's swing-up champion, the committed legacy run folder, a small config).
+from a good one (the legacy swing-up champion in tests/fixtures, the committed legacy run folder, a small config).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ import pytest
 from wann.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-CHAMPION = json.loads((REPO / "docs" / "swingup_champion.json").read_text())
+CHAMPION = json.loads((REPO / "tests" / "fixtures" / "legacy_champion.json").read_text())
 GOOD_CONFIG = '[run]\ngenerations = 2\n[task]\nname = "swingup"\nmax_steps = 50\n[search]\npop_size = 8\n' \
               '[evaluation]\nbackend = "serial"\n'
 
@@ -195,7 +195,7 @@ def test_show_into_a_closed_pipe_ends_quietly(tmp_path):
     import subprocess
     import sys
 
-    cmd = f"{sys.executable} -m wann.cli show {REPO / 'docs' / 'swingup_champion.json'} | head -1"
+    cmd = f"{sys.executable} -m wann.cli show {REPO / 'tests' / 'fixtures' / 'legacy_champion.json'} | head -1"
     r = subprocess.run(["bash", "-c", cmd], capture_output=True, text=True, cwd=REPO)
     assert r.stdout.startswith("champion of task swingup") and r.stderr == ""
 
