@@ -33,6 +33,7 @@ SETTINGS = {  # name: (popsize, episodes per candidate, sigma)
     "pop 32, 4 eps, sigma 0.25": (32, 4, 0.25),
     "pop 32, 16 eps, sigma 0.5": (32, 16, 0.5),
     "pop 64, 8 eps, sigma 0.5": (64, 8, 0.5),
+    "pop 32, 8 eps, sigma 0.25": (32, 8, 0.25),
 }
 
 
@@ -89,12 +90,13 @@ def one(genome, task_dict, name, seed, generations, trials, out: Path) -> dict:
 
 
 def stop_point(curve: list[dict], patience: int) -> dict:
-    """The curve point where `wann tune` would stop: ``patience`` checks in a row without improvement."""
-    best, stale = -np.inf, 0
-    for p in curve:
+    """The curve point where `wann tune` would stop: once a check has beaten the start (the first point),
+    ``patience`` checks in a row without improvement."""
+    best, stale = curve[0]["check"], 0
+    for p in curve[1:]:
         if p["check"] > best:
             best, stale = p["check"], 0
-        else:
+        elif best > curve[0]["check"]:
             stale += 1
         if stale >= patience:
             return p

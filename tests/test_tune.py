@@ -138,3 +138,13 @@ def test_cma_checks_keep_the_best_mean_and_stop_without_improvement():
     if res.validation["kept"] == "tuned":  # the result is the best checked mean
         edge = compile_genome(res.genome).cw
         np.testing.assert_array_equal(edge, checks[best][1])
+
+
+def test_a_run_that_never_beats_its_start_is_not_stopped_early():
+    task = make_task(trial_options(task_options(TASK | {"max_steps": 60}, "test")))
+    settings = TuneSettings(generations=12, popsize=4, sigma=50.0, seeds_per_generation=1, grid=5, tune_trials=2,
+                            validation_trials=2, check_every=2, check_trials=2, patience=1)
+    res = tune(linear_champion(), task, serial, settings, seed=0)
+    checks = [h["check"] for h in res.history if "check" in h]
+    assert max(checks[1:]) <= checks[0]  # huge steps: no check beat the start ...
+    assert res.history[-1]["generation"] == 11  # ... so patience never applied: all 12 generations ran

@@ -58,7 +58,8 @@ def register(sub) -> None:
     tu.add_argument("--check-trials", type=int, default=d.check_trials,
                     help=f"episodes per check (default {d.check_trials})")
     tu.add_argument("--patience", type=int, default=d.patience,
-                    help=f"stop after this many checks without improvement, 0 = never (default {d.patience})")
+                    help=f"once the start is beaten, stop after this many checks without improvement, 0 = never "
+                         f"(default {d.patience})")
     tu.add_argument("--epochs", type=int, default=20, help="classification: passes over the training data")
     tu.add_argument("--lr", type=float, default=0.01, help="classification: Adam learning rate")
     tu.add_argument("--batch-size", type=int, default=256, help="classification: minibatch size")

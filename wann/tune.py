@@ -9,8 +9,8 @@ every connection. Then:
   is scored on the same fresh training episodes (common random numbers) through the
   evaluator (serial or Ray). Every ``check_every`` generations the distribution mean
   is scored on ``check_trials`` fixed check episodes; the best checked mean is the
-  result, and the run stops once ``patience`` checks in a row have not improved on
-  it (or after ``generations``). This is the reference tool's rule (WANNTool
+  result, and once a check has beaten the start the run stops after ``patience``
+  checks in a row without improvement (or after ``generations``). This is the reference tool's rule (WANNTool
   ``train.py``: evaluate the mean every 25 generations, keep the best), plus a stop.
 - classification tasks (a task with ``training_data() -> (x [N, n_in], y [N])``):
   Adam on the cross-entropy through the torch export (``wann.export.WannModule``).
@@ -50,7 +50,7 @@ class TuneSettings:
     validation_trials: int = 50  # seeds that decide between start and result
     check_every: int = 25  # generations between checks of the distribution mean (control)
     check_trials: int = 64  # episodes of a check
-    patience: int = 8  # stop after this many checks without improvement; 0 = run all generations
+    patience: int = 8  # once improved on the start, stop after this many checks without improvement; 0 = never
 
     def __post_init__(self) -> None:
         if min(self.generations, self.seeds_per_generation, self.epochs, self.batch_size, self.tune_trials,
@@ -135,7 +135,7 @@ def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings
 
     best_x, best = x0.copy(), check(x0)
     on_check(-1, x0)
-    history, stale = [{"generation": -1, "check": best}], 0
+    history, stale, improved = [{"generation": -1, "check": best}], 0, False
     for gen in range(s.generations):
         t0 = time.perf_counter()
         cands = es.ask()
@@ -150,8 +150,8 @@ def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings
             row["check"] = check(mean_x)
             on_check(gen, mean_x)
             if row["check"] > best:
-                best_x, best, stale = mean_x, row["check"], 0
-            else:
+                best_x, best, stale, improved = mean_x, row["check"], 0, True
+            elif improved:  # a run that has not yet beaten its start is never stopped early
                 stale += 1
             say(f"gen {gen + 1:4d}/{s.generations}  candidates mean {scores.mean():9.4g}  best {scores.max():9.4g}  "
                 f"sigma {es.sigma:.3g}  check {row['check']:9.4g} (best {best:.4g})")
