@@ -38,9 +38,9 @@ from wann.tasks import Task
 
 @dataclass
 class TuneSettings:
-    generations: int = 1000  # CMA-ES generations at most (control)
+    generations: int = 2000  # CMA-ES generations at most (control); the stopping rule usually ends it sooner
     popsize: int = 32  # CMA-ES population (the reference tool's 32); 0 = cma's default 4 + 3 ln n
-    sigma: float = 0.5  # CMA-ES initial step size (the reference tool's sigma_init)
+    sigma: float = 0.25  # CMA-ES initial step size (the reference tool's 0.5 stalls on large champions)
     seeds_per_generation: int = 4  # training episodes per candidate per generation (control)
     epochs: int = 20  # passes over the training data (classification)
     batch_size: int = 256
@@ -50,7 +50,7 @@ class TuneSettings:
     validation_trials: int = 50  # seeds that decide between start and result
     check_every: int = 25  # generations between checks of the distribution mean (control)
     check_trials: int = 64  # episodes of a check
-    patience: int = 8  # once improved on the start, stop after this many checks without improvement; 0 = never
+    patience: int = 12  # once improved on the start, stop after this many checks without improvement; 0 = never
 
     def __post_init__(self) -> None:
         if min(self.generations, self.seeds_per_generation, self.epochs, self.batch_size, self.tune_trials,
