@@ -156,13 +156,13 @@ def main() -> None:
     print_table(["setting", "episodes/gen"] + [f"gen {g}" for g in budgets]
                 + [f"stop, patience {k}: gen: score" for k in rules] + ["CPU s (all gens)"], rows)
     if a.plot:
-        plot(results, names, out / "tune_budget")
+        plot(results, names, out / "tune_budget", label)
     final = {n: float(np.median([stop_point(r["curve"], patience)["test"] for r in results if r["setting"] == n]))
              for n in names}
     print(result_line(**{f"stop_score_{k}": v for k, v in enumerate(final.values())}))
 
 
-def plot(results, names, stem):
+def plot(results, names, stem, title: str = ""):
     from wann.plots import save_figure
     import matplotlib.pyplot as plt
 
@@ -177,6 +177,7 @@ def plot(results, names, stem):
     ax.set_ylabel("test score (fresh trials)")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, frameon=False)
+    ax.set_title(f"wann tune on {title}: result at each check (best checked mean so far)", fontsize=9)
     for path in save_figure(fig, stem):
         print(path)
 

@@ -256,3 +256,14 @@ def test_gym_and_mnist_runs_resume_bit_for_bit(tmp_path, task, monkeypatch):
             run = Run.resume(tmp_path / name) if k else Run.create(config_from_dict(raw, []), tmp_path / name, {})
             run.run(SerialEvaluator(run.task, run.cfg.search.weights), until=until)
     same_as(tmp_path / "resumed", tmp_path / "straight")
+
+
+def test_files_and_folders_get_the_usual_permissions(tmp_path):
+    old = os.umask(0o022)
+    try:
+        fresh(tmp_path / "r", 2)
+    finally:
+        os.umask(old)
+    assert (tmp_path / "r").stat().st_mode & 0o777 == 0o755
+    for name in ("config.toml", "meta.json", "checkpoint.npz", "champion.json", "log.jsonl"):
+        assert (tmp_path / "r" / name).stat().st_mode & 0o777 == 0o644, name

@@ -42,6 +42,7 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
     except OSError as exc:
         raise _cannot_write(path, exc) from None
     try:
+        os.fchmod(fd, 0o666 & ~umask())  # mkstemp makes 0600; a written file gets the usual permissions
         with os.fdopen(fd, "wb" if isinstance(text, bytes) else "w") as fh:
             fh.write(text)
             fh.flush()
@@ -55,6 +56,13 @@ def write_atomic(path: str | Path, text: str | bytes) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def umask() -> int:
+    """The process umask (read without changing it)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def append_line(path: str | Path, line: str) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from wann.errors import UserError
-from wann.io import write_atomic
+from wann.io import umask, write_atomic
 
 LOCK = ".lock"
 
@@ -34,6 +34,7 @@ def create(folder: Path, files: dict[str, str | bytes]) -> None:
     folder.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{folder.name}.", suffix=".tmp", dir=folder.parent))
     try:
+        os.chmod(tmp, 0o777 & ~umask())  # mkdtemp makes 0700; a run folder gets the usual permissions
         for name, content in files.items():
             write_atomic(tmp / name, content)
         if folder.exists():
