@@ -26,7 +26,8 @@ from wann import checkpoint as ckpt
 from wann.config import Config, config_from_dict
 from wann.errors import UserError
 from wann.evaluation import Evaluator
-from wann.io import read_json, write_atomic, write_json
+from wann import rundir
+from wann.io import dumps, read_json
 from wann.run import Interrupted, Run
 
 FORMAT = "wann.batch/1"
@@ -84,9 +85,8 @@ class Batch:
                             "or choose another --out")
         if not seeds:
             raise UserError("a batch needs at least one seed")
-        parent.mkdir(parents=True, exist_ok=True)
-        write_atomic(parent / "config.toml", cfg.to_toml())
-        write_json(parent / FILE, {"format": FORMAT, "seeds": seeds} | meta)
+        rundir.create(parent, {"config.toml": cfg.to_toml(),  # whole or absent, never over a user's files
+                               FILE: dumps({"format": FORMAT, "seeds": seeds} | meta, indent=1) + "\n"})
         return cls(parent, cfg, seeds)
 
     @classmethod
@@ -121,9 +121,7 @@ class Batch:
                     if run is not None and run.generation >= total:
                         outcomes.append(SeedOutcome(seed, "done", "already finished", run.generation))
                         continue
-                    if run is None:
-                        if folder.exists():  # started, but stopped before its first checkpoint
-                            _clear(folder)
+                    if run is None:  # run folders are made whole with a checkpoint, or not at all
                         run = Run.create(self.seed_config(seed), folder, {"batch": str(self.parent), "seed": seed})
                     say(f"seed {seed} ({k + 1}/{len(self.seeds)}): {folder}, generation {run.generation} of {total}")
                     if evaluator is None:
@@ -142,9 +140,3 @@ class Batch:
             if evaluator is not None:
                 evaluator.close()
         return outcomes
-
-
-def _clear(folder: Path) -> None:
-    """Remove the files a run writes before its first checkpoint (config, meta, empty log, champion)."""
-    for name in ("config.toml", "meta.json", "log.jsonl", "champion.json"):
-        (folder / name).unlink(missing_ok=True)
