@@ -49,8 +49,10 @@ def load_champion(path: str | None):
 
 
 def one(genome, task_dict, name, seed, generations, trials, out: Path) -> dict:
-    from wann.analysis import Evaluators, draw_seeds, seed_streams, task_options, trial_options, with_rollouts
-    from wann.evaluation import make_evaluator
+    from wann.evaluators import Evaluators
+    from wann.seeds import draw_seeds, seed_streams
+    from wann.tasks import task_options, trial_options, with_rollouts
+    from wann.evaluators import make_evaluator
     from wann.network import compile_genome
     from wann.tasks import make_task
     from wann.tune import TuneSettings, _with_cw, tune

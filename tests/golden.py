@@ -19,7 +19,6 @@ import io
 import json
 import re
 import sys
-import zipfile
 from pathlib import Path
 
 import numpy as np

@@ -17,7 +17,7 @@ import pytest
 
 from wann import champion as champ
 from wann import checkpoint as ckpt
-from wann.analysis import task_options
+from wann.tasks import task_options
 from wann.config import config_from_dict
 from wann.errors import UserError
 from wann.evaluation import SerialEvaluator

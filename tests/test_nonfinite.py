@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from tests.helpers import random_genome
-from wann.analysis import Sweep
+from wann.protocol import Sweep
 from wann.config import config_from_dict
 from wann.errors import UserError
 from wann.evaluation import SerialEvaluator, score_batch
@@ -17,7 +17,7 @@ from wann.network import compile_genome
 from wann.ranking import nsga_rank
 from wann.run import Run, read_log
 from wann.tasks import make_task
-from wann.analysis import task_options
+from wann.tasks import task_options
 
 
 def bias_net(n_in: int, n_out: int, value: float):

@@ -4,7 +4,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from wann.analysis import draw_seeds, seed_streams, task_options
+from wann.seeds import draw_seeds, seed_streams
+from wann.tasks import task_options
 from wann.cli import main
 from wann.errors import UserError
 from wann.evaluation import SerialEvaluator

@@ -203,13 +203,13 @@ def test_resume_generations_must_be_positive(tmp_path, capsys):
 
 
 def test_eval_and_tune_check_they_can_write_before_they_compute(tmp_path, capsys, monkeypatch):
-    import wann.analysis
+    import wann.protocol
     import wann.tune
 
     def never(*args, **kwargs):
         raise AssertionError("computed before checking the output could be written")
 
-    monkeypatch.setattr(wann.analysis, "evaluate_champion", never)
+    monkeypatch.setattr(wann.protocol, "evaluate_champion", never)
     monkeypatch.setattr(wann.tune, "tune", never)
     run = fresh(tmp_path / "r", 2)
     (tmp_path / "blocked").write_text("a file, not a folder")

@@ -4,9 +4,12 @@ import numpy as np
 import pytest
 
 from wann import champion as champ
-from wann.analysis import Evaluators, draw_seeds, seed_streams, task_options, topology, trial_options, with_rollouts
+from wann.evaluators import Evaluators
+from wann.seeds import draw_seeds, seed_streams
+from wann.tasks import task_options, trial_options, with_rollouts
+from wann.weights import topology
 from wann.cli import main
-from wann.evaluation import make_evaluator
+from wann.evaluators import make_evaluator
 from wann.genome import Genome
 from wann.network import compile_genome, forward
 from wann.tasks import make_task

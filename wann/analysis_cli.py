@@ -14,7 +14,7 @@ import numpy as np
 
 from wann import champion as champ
 from wann.errors import UserError
-from wann.evaluation import make_evaluator
+from wann.evaluators import make_evaluator
 from wann.io import check_writable, write_json
 
 
@@ -131,7 +131,7 @@ def _stem(file: Path, out_dir: str | None = None) -> Path:
 
 def _trial_task(data: dict, file: Path, overrides, genome):
     """The champion's task with one rollout per seed (a trial), checked to fit ``genome``."""
-    from wann.analysis import task_options, trial_options
+    from wann.tasks import task_options, trial_options
     from wann.tasks import check_fits, make_task
 
     task = make_task(trial_options(task_options(data["task"], str(file), overrides)))
@@ -153,7 +153,7 @@ def _names(data: dict, file: Path, genome):
     """(input names, output names, input shape) from the champion's task; generic names if it cannot be built.
 
     UserError if the task can be built and ``genome`` does not fit it."""
-    from wann.analysis import task_options
+    from wann.tasks import task_options
     from wann.tasks import check_fits, make_task
 
     try:
@@ -251,7 +251,7 @@ def over_champions_table(reports: list[tuple[Path, dict]]) -> str:
 
 
 def _eval_one(path: Path, args) -> dict:
-    from wann.analysis import evaluate_champion
+    from wann.protocol import evaluate_champion
 
     c, data, file = _load(path)
     task = _trial_task(data, file, args.task, c.genome)
@@ -298,7 +298,10 @@ def cmd_tune(args) -> int:
 
 
 def _tune_one(path: Path, args) -> None:
-    from wann.analysis import Evaluators, draw_seeds, seed_streams, task_options, topology, with_rollouts
+    from wann.evaluators import Evaluators
+    from wann.seeds import draw_seeds, seed_streams
+    from wann.tasks import task_options, with_rollouts
+    from wann.weights import topology
     from wann.network import compile_genome
     from wann.tasks import make_task
     from wann.tune import TuneSettings, tune
@@ -386,7 +389,7 @@ def cmd_export(args) -> int:
 def cmd_import(args) -> int:
     from dataclasses import asdict
 
-    from wann.analysis import draw_seeds, seed_streams
+    from wann.seeds import draw_seeds, seed_streams
     from wann.config import load_config
     from wann.network import compile_genome
     from wann.reference_files import read_network, read_tuned_weights

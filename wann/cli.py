@@ -16,7 +16,7 @@ from wann import activations, champion as champ
 from wann.batch import Batch, is_batch, parse_seeds
 from wann.config import load_config
 from wann.errors import UserError
-from wann.evaluation import make_evaluator
+from wann.evaluators import make_evaluator
 from wann.genome import HIDDEN, GenomeError
 from wann.run import Interrupted, Run, format_row
 

@@ -3,7 +3,7 @@
 An evaluator maps (nets, seeds) to scores [P, n_weights, n_rollouts]; a net's
 scores depend only on (net, seed), never on the worker, so every backend gives
 the same numbers. ``SerialEvaluator`` runs in-process; the Ray evaluator
-(``wann.ray_evaluation``) has the same interface.
+(``wann.ray_evaluation``) has the same interface; ``wann.evaluators`` picks one by name.
 
 Non-finite scores, one rule for every task: a rollout whose return is not finite
 (NaN or +-inf), or whose network output was not finite at some step (the tasks
@@ -64,15 +64,3 @@ class SerialEvaluator:
 
     def close(self) -> None:
         pass
-
-
-def make_evaluator(backend: str, task: Task, weights: Sequence[float], workers: int = 0,
-                   address: str = "") -> Evaluator:
-    """The evaluator for a backend name ("serial" or "ray")."""
-    if backend == "serial":
-        return SerialEvaluator(task, weights)
-    if backend == "ray":
-        from wann.ray_evaluation import RayEvaluator
-
-        return RayEvaluator(task, weights, workers=workers, address=address)
-    raise ValueError(f"unknown backend {backend!r}; valid: serial, ray")

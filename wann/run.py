@@ -31,9 +31,9 @@ from wann.genome import LEGACY_PHENOTYPE
 from wann.io import append_line, dumps, write_atomic
 from wann.network import compile_genome
 from wann.search import Search
+from wann.seeds import SEED_RANGE
 from wann.tasks import Task, check_fits, make_task
 
-SEED_RANGE = 2**31 - 2**16  # generation seeds; rollouts use seed, seed+1, ...
 TIME_KEYS = ("seconds", "elapsed")  # the only log fields that differ between identical runs
 
 

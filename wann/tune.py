@@ -28,8 +28,10 @@ from typing import Callable
 
 import numpy as np
 
-from wann.analysis import (Evaluators, MakeEvaluator, draw_seeds, seed_streams, shared_sweep, topology, weight_grid,
-                           with_edge_weights)
+from wann.evaluators import Evaluators, MakeEvaluator
+from wann.protocol import shared_sweep, weight_grid
+from wann.seeds import draw_seeds, seed_streams
+from wann.weights import topology, with_edge_weights
 from wann.errors import UserError
 from wann.genome import Genome
 from wann.network import Net, compile_genome

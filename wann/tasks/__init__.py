@@ -1,4 +1,4 @@
-"""Task registry: name -> options dataclass and task factory.
+"""Task registry: name -> options dataclass and task factory; task options from champion files.
 
 A task knows its inputs and outputs (with names for plots), its default set of
 hidden activations, and how to score a compiled Net: ``score(net, weights, seed)``
@@ -6,8 +6,9 @@ returns an array [n_weights, n_rollouts] that depends only on (net, weights, see
 """
 from __future__ import annotations
 
+import dataclasses
 import importlib
-from typing import Any, Protocol
+from typing import Any, Protocol, Sequence
 
 import numpy as np
 
@@ -66,3 +67,37 @@ def check_fits(genome, task, where: str) -> None:
         raise UserError(f"{where}: the network has {genome.n_inputs} inputs and {genome.n_outputs} outputs, "
                         f"task {task.name} has {task.n_inputs} and {task.n_outputs}; is this the right file "
                         "for the task?")
+
+
+def task_options(task_dict: dict, source: str, overrides: Sequence[str] = ()) -> object:
+    """The options dataclass of a champion's ``task`` entry, with ``key=value`` overrides (TOML values)."""
+    import tomllib
+
+    values = dict(task_dict)
+    for text in overrides:
+        key, sep, raw = text.partition("=")
+        if not sep:
+            raise UserError(f"--task {text!r}: expected key=value, e.g. --task max_steps=1000")
+        try:
+            values[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
+        except tomllib.TOMLDecodeError:
+            values[key.strip()] = raw.strip()
+    try:
+        cls = task_options_class(values.get("name", ""))
+        return cls(**values)
+    except KeyError as exc:
+        raise UserError(f"{source}: task: {exc.args[0]}") from None
+    except (TypeError, ValueError) as exc:
+        raise UserError(f"{source}: task options {values}: {exc}") from None
+
+
+def with_rollouts(options, n: int):
+    """The same task with ``n`` rollouts per seed, where the task has a ``rollouts`` option (else unchanged)."""
+    if any(f.name == "rollouts" for f in dataclasses.fields(options)):
+        return dataclasses.replace(options, rollouts=n)
+    return options
+
+
+def trial_options(options):
+    """The same task with one rollout per seed: a trial."""
+    return with_rollouts(options, 1)

@@ -73,7 +73,7 @@ class MnistTask:
     input_names = tuple(f"px{r:02d}_{c:02d}" for r in range(16) for c in range(16))
     output_names = tuple(str(d) for d in range(10))
     activations = ACTIVATIONS
-    metric_name = "accuracy"  # hooks read by wann.analysis (wann eval) and wann.tune
+    metric_name = "accuracy"  # hooks read by wann.protocol (wann eval) and wann.tune
     input_shape = (16, 16)
 
     def __init__(self, options: MnistOptions) -> None:

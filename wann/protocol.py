@@ -30,7 +30,6 @@ All randomness comes from named streams of one ``--seed`` (``seed_streams``).
 """
 from __future__ import annotations
 
-import dataclasses
 import time
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
@@ -38,145 +37,17 @@ from typing import Callable, Sequence
 import numpy as np
 
 from wann.errors import UserError
-from wann.evaluation import Evaluator
+from wann.evaluators import Evaluators, MakeEvaluator
 from wann.genome import Genome
-from wann.network import Net, compile_genome
-from wann.run import SEED_RANGE
-from wann.tasks import Task, task_options_class
+from wann.network import compile_genome
+from wann.seeds import draw_seeds, seed_streams
+from wann.tasks import Task
+from wann.weights import constant_weights, topology, with_weights
 
 EVAL_FORMAT = "wann.eval/1"
 WEIGHT_RANGE = 2.0
-STREAMS = ("test", "tune", "shared", "individual", "train", "cma", "validation", "check")
-
-MakeEvaluator = Callable[[Task, Sequence[float]], Evaluator]
 
 
-def seed_streams(seed: int) -> dict[str, np.random.Generator]:
-    """Independent generators, one per named use, all from ``seed`` (stable across versions of this list)."""
-    children = np.random.SeedSequence(seed).spawn(len(STREAMS))
-    return {name: np.random.default_rng(s) for name, s in zip(STREAMS, children)}
-
-
-def draw_seeds(rng: np.random.Generator, n: int) -> np.ndarray:
-    return rng.integers(SEED_RANGE, size=n)
-
-
-# ---- tasks from champion files ----------------------------------------------------------
-def task_options(task_dict: dict, source: str, overrides: Sequence[str] = ()) -> object:
-    """The options dataclass of a champion's ``task`` entry, with ``key=value`` overrides (TOML values)."""
-    import tomllib
-
-    values = dict(task_dict)
-    for text in overrides:
-        key, sep, raw = text.partition("=")
-        if not sep:
-            raise UserError(f"--task {text!r}: expected key=value, e.g. --task max_steps=1000")
-        try:
-            values[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            values[key.strip()] = raw.strip()
-    try:
-        cls = task_options_class(values.get("name", ""))
-        return cls(**values)
-    except KeyError as exc:
-        raise UserError(f"{source}: task: {exc.args[0]}") from None
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"{source}: task options {values}: {exc}") from None
-
-
-def with_rollouts(options, n: int):
-    """The same task with ``n`` rollouts per seed, where the task has a ``rollouts`` option (else unchanged)."""
-    if any(f.name == "rollouts" for f in dataclasses.fields(options)):
-        return dataclasses.replace(options, rollouts=n)
-    return options
-
-
-def trial_options(options):
-    """The same task with one rollout per seed: a trial."""
-    return with_rollouts(options, 1)
-
-
-def topology(genome: Genome) -> Genome:
-    """The weight agnostic genome (per-connection weights dropped)."""
-    g = genome.copy()
-    g.conn_weight = None
-    return g
-
-
-def with_weights(genome: Genome, weights: np.ndarray) -> Genome:
-    """A copy of ``genome`` with one weight per connection gene (run it under shared weight 1)."""
-    g = genome.copy()
-    g.conn_weight = np.asarray(weights, dtype=np.float64)
-    return g
-
-
-def edge_innovations(genome: Genome) -> np.ndarray:
-    """Innovation id of every edge of ``compile_genome(genome)``, in the Net's edge order."""
-    tagged = genome.copy()
-    tagged.conn_weight = genome.conn_innov.astype(np.float64)  # exact for ids < 2**53
-    return compile_genome(tagged).cw.astype(np.int64)
-
-
-def with_edge_weights(genome: Genome, edge_weights: np.ndarray, default: float) -> Genome:
-    """A copy of ``genome`` whose connections carry ``edge_weights`` (given in Net edge order).
-
-    Genes that are not edges of the compiled net (disabled, or leading to a hidden
-    node that cannot reach an output) get ``default``.
-    """
-    g = genome.copy()
-    weight = np.full(g.conn_innov.size, float(default)) if g.conn_weight is None else g.conn_weight.copy()
-    pos = {int(v): k for k, v in enumerate(g.conn_innov.tolist())}
-    for innov, w in zip(edge_innovations(genome).tolist(), np.asarray(edge_weights, dtype=np.float64).tolist()):
-        weight[pos[innov]] = w
-    g.conn_weight = weight
-    return g
-
-
-def constant_weights(genome: Genome, w: float) -> Genome:
-    """A copy of ``genome`` with every connection carrying weight ``w`` (run it under shared weight 1)."""
-    g = genome.copy()
-    g.conn_weight = np.full(g.conn_innov.size, float(w))
-    return g
-
-
-# ---- evaluators -----------------------------------------------------------------------
-class Evaluators:
-    """One evaluator open at a time, reopened when the task or the weights change.
-
-    One at a time because a Ray evaluator's actors hold the cluster's CPUs;
-    callers group their work by (task, weights) to keep reopening rare.
-    """
-
-    def __init__(self, make: MakeEvaluator) -> None:
-        self.make = make
-        self._key: tuple | None = None
-        self._open: Evaluator | None = None
-
-    def get(self, task: Task, weights: Sequence[float]) -> Evaluator:
-        key = (id(task), tuple(float(w) for w in weights))
-        if key != self._key:
-            self.close()
-            self._open, self._key = self.make(task, key[1]), key
-        return self._open
-
-    def trial_scores(self, task: Task, nets: Sequence[Net], seeds: Sequence[int],
-                     weights: Sequence[float] = (1.0,)) -> np.ndarray:
-        """Scores [len(nets), n_weights]: net i on seed i, averaged over the task's rollouts."""
-        return self.get(task, weights).evaluate(list(nets), [int(s) for s in seeds]).mean(axis=2)
-
-    def close(self) -> None:
-        if self._open is not None:
-            self._open.close()
-        self._open, self._key = None, None
-
-    def __enter__(self) -> Evaluators:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.close()
-
-
-# ---- the protocol ---------------------------------------------------------------------
 @dataclass
 class Column:
     name: str

@@ -5,11 +5,13 @@ import pytest
 
 from tests.helpers import random_genome
 from wann import champion as champ
-from wann.analysis import (constant_weights, draw_seeds, edge_innovations, evaluate_champion, seed_streams,
-                           task_options, topology, trial_options, weight_grid, with_edge_weights, with_weights)
+from wann.protocol import evaluate_champion, weight_grid
+from wann.seeds import draw_seeds, seed_streams
+from wann.tasks import task_options, trial_options
+from wann.weights import constant_weights, edge_innovations, topology, with_edge_weights, with_weights
 from wann.cli import main
 from wann.errors import UserError
-from wann.evaluation import make_evaluator
+from wann.evaluators import make_evaluator
 from wann.network import compile_genome, forward
 from wann.tasks import make_task
 
