@@ -39,7 +39,7 @@ LITERAL = {
 
 def _kernels(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
     """act(x) from each compiled path: scalar forward, lane-parallel forward (swing-up), classify block."""
-    from wann.classify import _activate_block
+    from wann.activation_kernels import activate_block
     from wann.network import forward_lanes
 
     net = Net(n_in=1, n_out=1, act=np.array([1, 1, aid, 1]), indptr=np.array([0, 0, 0, 1, 2]),
@@ -48,7 +48,7 @@ def _kernels(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
     vals[0], vals[1] = 1.0, x
     forward_lanes(vals, 2, net.indptr, net.src, net.cw, net.act, np.ones(x.size), x.size)
     block = np.empty_like(x)
-    _activate_block(aid, x.copy(), block, 1.0)
+    activate_block(aid, x.copy(), block, 1.0)
     return {"scalar": forward(net, x[:, None], 1.0)[:, 0], "lanes": vals[3], "classify": block}
 
 
