@@ -1,7 +1,12 @@
+import ast
+import inspect
+
 import numpy as np
 import pytest
+import torch
 
-from wann import activations
+from wann import activation_kernels, activations
+from wann.classify import logits
 from wann.network import Net, forward
 
 
@@ -39,7 +44,7 @@ LITERAL = {
 
 def _kernels(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
     """act(x) from each compiled path: scalar forward, lane-parallel forward (swing-up), classify block."""
-    from wann.classify import _activate_block
+    from wann.activation_kernels import activate_block
     from wann.network import forward_lanes
 
     net = Net(n_in=1, n_out=1, act=np.array([1, 1, aid, 1]), indptr=np.array([0, 0, 0, 1, 2]),
@@ -48,7 +53,7 @@ def _kernels(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
     vals[0], vals[1] = 1.0, x
     forward_lanes(vals, 2, net.indptr, net.src, net.cw, net.act, np.ones(x.size), x.size)
     block = np.empty_like(x)
-    _activate_block(aid, x.copy(), block, 1.0)
+    activate_block(aid, x.copy(), block, 1.0)
     return {"scalar": forward(net, x[:, None], 1.0)[:, 0], "lanes": vals[3], "classify": block}
 
 
@@ -75,3 +80,72 @@ def test_sin_cos_stay_exact_on_both_sides_of_the_fast_range(aid):
 def test_validate_rejects_unknown_ids():
     with pytest.raises(ValueError, match="invalid activation ids"):
         activations.validate([1, 11], "here")
+
+
+# ---- the table and every form of it --------------------------------------------------
+X_EVERY_FORM = np.array([0.0, 0.5, -0.5, 3.0, -3.0, 1e3, -1e3, 1e25, -1e25])
+UNKNOWN = [0, 11, -1, 99]
+
+
+def _one_node_net(aid: int) -> Net:
+    """x -> hidden node ``aid`` -> linear output: computes act(w * x)."""
+    return Net(n_in=1, n_out=1, act=np.array([1, 1, aid, 1]), indptr=np.array([0, 0, 0, 1, 2]),
+               src=np.array([1, 2]), cw=np.ones(2), shared=True)
+
+
+def _every_form(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
+    """act(x) from each numba form called directly, the compiled paths, the classify kernel and torch."""
+    row = x.copy()
+    activation_kernels.activate_row(aid, row, np.ones(x.size), x.size)
+    forms = {"scalar": np.array([activation_kernels.activate(aid, v) for v in x.tolist()]), "row": row,
+             "torch": activations.apply_torch(aid, torch.tensor(x, dtype=torch.float64)).numpy(),
+             # weights -1, 1: the node is fed by an input only, so act(x) comes from act(-x) by the mirror
+             "logits": logits(_one_node_net(aid), x[None, :], [-1.0, 1.0])[1, 0]}
+    return forms | _kernels(aid, x)
+
+
+@pytest.mark.parametrize("aid", activations.ALL)
+def test_every_form_agrees_with_the_numpy_form(aid):
+    want = activations.apply(aid, X_EVERY_FORM)
+    for name, got in _every_form(aid, X_EVERY_FORM).items():
+        np.testing.assert_allclose(got, want, rtol=5e-16, atol=4e-15, err_msg=f"{name} form")
+
+
+@pytest.mark.parametrize("aid", UNKNOWN)
+def test_an_unknown_id_raises_in_python_forms_and_gives_nan_in_kernels(aid):
+    x = X_EVERY_FORM
+    for form in (activations.get, lambda a: activations.apply(a, x),
+                 lambda a: activations.apply_torch(a, torch.tensor(x))):
+        with pytest.raises(ValueError, match=r"unknown activation id .*valid ids: \[1, 2, 3"):
+            form(aid)
+    row = x.copy()
+    activation_kernels.activate_row(aid, row, np.ones(x.size), x.size)
+    kernels = _kernels(aid, x) | {"scalar call": np.array([activation_kernels.activate(aid, 0.5)]), "row": row,
+                                  "logits": logits(_one_node_net(aid), x[None, :], [-1.0, 1.0]).ravel()}
+    for name, got in kernels.items():
+        assert np.all(np.isnan(got)), name
+
+
+def test_the_table_ids_equal_every_dispatcher_ids():
+    tree = ast.parse(inspect.getsource(activation_kernels))
+    for fn in ("activate", "activate_row", "activate_block"):
+        node = next(n for n in tree.body if isinstance(n, ast.FunctionDef) and n.name == fn)
+        ids = {c.comparators[0].value for c in ast.walk(node) if isinstance(c, ast.Compare)
+               and isinstance(c.left, ast.Name) and c.left.id == "aid"}
+        assert ids == set(activations.ALL), fn
+    assert len(activations.ALL) == len(activations.TABLE) == len(set(activations.NAMES.values()))
+
+
+@pytest.mark.parametrize("a", [a for a in activations.TABLE if a.mirror is not None], ids=lambda a: a.name)
+def test_the_mirror_symmetry_of_the_table_holds(a):
+    sign, offset = activation_kernels.MIRROR_SIGN[a.id], activation_kernels.MIRROR_OFFSET[a.id]
+    x = np.linspace(-4, 4, 81)
+    np.testing.assert_allclose(a.numpy(-x), sign * a.numpy(x) + offset, rtol=0, atol=1e-15)
+
+
+def test_the_table_module_does_not_import_torch_or_numba():
+    import subprocess
+    import sys
+
+    code = "import sys, wann.activations; assert not {'torch', 'numba'} & set(sys.modules), sorted(sys.modules)"
+    subprocess.run([sys.executable, "-c", code], check=True)

@@ -5,12 +5,14 @@ contiguous row of ``n_weights * chunk`` lanes (weight-major: lanes ``b*chunk .. 
 hold weight b), so a whole chunk of node values stays in cache. Inputs do not depend on the
 weight, so the part of a node's sum that comes from the bias and the inputs is accumulated once
 per sample (``chunk`` lanes); only edges from hidden nodes are summed over all lanes, up to four
-edges per pass over the row. Each node's activation is applied block by block, with the switch on
-the activation outside the loop, so every loop is a straight SIMD loop (AVX2: 4 float64 lanes).
+edges per pass over the row. Each node's activation is applied block by block
+(``wann.activation_kernels.activate_block``: the switch on the activation is outside the loop, so
+every loop is a straight SIMD loop; AVX2: 4 float64 lanes).
 A node fed by the bias and inputs only has pre-activation ``w * acc``; when the weight series
 holds both w and -w (the default one does), the block of -w follows from the block of w through
-the activation's symmetry (sin, tanh odd; gauss, cos even; sigmoid(-x) = 1 - sigmoid(x)), which
-halves the transcendental work on such nodes (most nodes of an evolved MNIST network).
+the activation's symmetry (the table's ``mirror``: sin, tanh odd; gauss, cos even;
+sigmoid(-x) = 1 - sigmoid(x)), which halves the transcendental work on such nodes (most nodes of
+an evolved MNIST network).
 
 Transcendental functions come from ``wann.fastmath`` (branch-free polynomials that LLVM
 vectorises; numba's ``math.sin/exp/tanh`` are scalar libm calls, ~10 ns per element here). The
@@ -27,75 +29,14 @@ import math
 import numpy as np
 from numba import njit
 
-from wann.fastmath import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
+from wann.activation_kernels import BLOCK_FLAGS, MIRROR_OFFSET, MIRROR_SIGN, activate_block
+from wann.fastmath import exp_neg
 from wann.network import Net
 
-_FLAGS = {"contract"}  # allow fused multiply-add; no other IEEE relaxation (NaN/inf behave)
 DEFAULT_CHUNK = 128  # samples per chunk: 6 weights x 128 samples = 768 lanes (6 KB) per node row
-# act(-x) = _SYM_SIGN * act(x) + _SYM_OFFSET for the expensive activations (0: not used):
-# sin, tanh odd; gauss, cos even; sigmoid (tanh(x/2)+1)/2 -> 1 - sigmoid(x)
-_SYM_SIGN = np.array([0.0, 0.0, 0.0, -1.0, 1.0, -1.0, -1.0, 0.0, 0.0, 0.0, 1.0])
-_SYM_OFFSET = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0])
 
 
-@njit(cache=True, error_model="numpy", fastmath=_FLAGS)
-def _activate_block(aid, x, out, w):
-    """out[:] = act_aid(w * x[:]); one straight SIMD loop per activation (x and out must not overlap)."""
-    n = out.size
-    if aid == 1:
-        for j in range(n):
-            out[j] = w * x[j]
-    elif aid == 2:
-        for j in range(n):
-            out[j] = 1.0 if w * x[j] > 0.0 else 0.0
-    elif aid == 3:
-        for j in range(n):
-            out[j] = sin_pi_bounded(w * x[j])
-        _redo_wide(aid, x, out, w)
-    elif aid == 4:
-        for j in range(n):
-            v = w * x[j]
-            out[j] = exp_neg(-(v * v) / 2.0)
-    elif aid == 5:
-        for j in range(n):
-            out[j] = tanh(w * x[j])
-    elif aid == 6:
-        for j in range(n):
-            out[j] = (tanh(w * x[j] / 2.0) + 1.0) / 2.0
-    elif aid == 7:
-        for j in range(n):
-            out[j] = -(w * x[j])
-    elif aid == 8:
-        for j in range(n):
-            out[j] = abs(w * x[j])
-    elif aid == 9:
-        for j in range(n):
-            v = w * x[j]
-            out[j] = v if v > 0.0 else 0.0
-    elif aid == 10:
-        for j in range(n):
-            out[j] = cos_pi_bounded(w * x[j])
-        _redo_wide(aid, x, out, w)
-    else:
-        for j in range(n):
-            out[j] = np.nan
-
-
-@njit(cache=True, error_model="numpy", fastmath=_FLAGS)
-def _redo_wide(aid, x, out, w):
-    """Redo sin (3) / cos (10) lanes whose argument is beyond the bounded forms' exact range (or NaN)."""
-    m = 0.0
-    for j in range(out.size):
-        v = abs(w * x[j])
-        m = m if v <= m else v
-    if m < PI_X_EXACT:
-        return
-    for j in range(out.size):
-        if not abs(w * x[j]) < PI_X_EXACT:
-            out[j] = sin_pi(w * x[j]) if aid == 3 else cos_pi(w * x[j])
-
-
-@njit(cache=True, error_model="numpy", fastmath=_FLAGS)
+@njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
 def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, weights, mirror, n_out, chunk):
     """Logits [n_weights, n_out, n_samples] for inputs ``xt`` [n_in, n_samples].
 
@@ -134,12 +75,12 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
             a = act[i]
             k, end = hid_ptr[i], hid_ptr[i + 1]
             if k == end:  # inputs only: activate straight from acc
-                sym = _SYM_SIGN[a]
+                sym = MIRROR_SIGN[a] if 0 <= a < MIRROR_SIGN.size else 0.0
                 for b in range(n_w):
                     if sym == 0.0 or mirror[b] < 0:
-                        _activate_block(a, acc, row[b * cb : (b + 1) * cb], weights[b])
+                        activate_block(a, acc, row[b * cb : (b + 1) * cb], weights[b])
                     else:
-                        off = _SYM_OFFSET[a]
+                        off = MIRROR_OFFSET[a]
                         src_blk = row[mirror[b] * cb : (mirror[b] + 1) * cb]
                         blk = row[b * cb : (b + 1) * cb]
                         for j in range(cb):
@@ -172,7 +113,7 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
                 for j in range(lanes):
                     pre[j] += ca * ra[j]
             for b in range(n_w):
-                _activate_block(a, pre[b * cb : (b + 1) * cb], row[b * cb : (b + 1) * cb], weights[b])
+                activate_block(a, pre[b * cb : (b + 1) * cb], row[b * cb : (b + 1) * cb], weights[b])
         for o in range(n_out):
             row = vals[n_comp - n_out + o]
             for b in range(n_w):
@@ -180,7 +121,7 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
     return out
 
 
-@njit(cache=True, error_model="numpy", fastmath=_FLAGS)
+@njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
 def _mean_cross_entropy(logits, y):
     """Mean cross-entropy per weight of logits [n_w, n_out, n] against labels y [n] (stable log-softmax)."""
     n_w, n_out, n = logits.shape

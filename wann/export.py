@@ -23,7 +23,6 @@ training); the shared weight is a buffer.
 """
 from __future__ import annotations
 
-import math
 import warnings
 from pathlib import Path
 
@@ -31,7 +30,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from wann.activations import FORMULAS, NAMES
+from wann.activations import FORMULAS, NAMES, apply_torch
 from wann.genome import Genome
 from wann.network import Net
 
@@ -79,30 +78,6 @@ def network_from_dict(data: dict) -> tuple[Net, float]:
 
 
 # ---- torch -----------------------------------------------------------------------
-def _torch_act(aid: int, s: torch.Tensor) -> torch.Tensor:
-    if aid == 1:
-        return s
-    if aid == 2:
-        return (s > 0.0).to(s.dtype)
-    if aid == 3:
-        return torch.sin(math.pi * s)
-    if aid == 4:
-        return torch.exp(-(s * s) / 2.0)
-    if aid == 5:
-        return torch.tanh(s)
-    if aid == 6:
-        return (torch.tanh(s / 2.0) + 1.0) / 2.0
-    if aid == 7:
-        return -s
-    if aid == 8:
-        return torch.abs(s)
-    if aid == 9:
-        return torch.relu(s)
-    if aid == 10:
-        return torch.cos(math.pi * s)
-    raise ValueError(f"unknown activation id {aid}")
-
-
 class WannModule(nn.Module):
     """``forward(x [B, n_in]) -> [B, n_out]``, equal to ``wann.network.forward(net, x, shared_weight)``.
 
@@ -154,9 +129,9 @@ class WannModule(nn.Module):
             for k in range(1, src.shape[1]):
                 s = s + vals[:, src[:, k]] * cw[:, k]
             s = self.shared_weight * s
-            y = _torch_act(acts[0], s)
+            y = apply_torch(acts[0], s)
             for a in acts[1:]:
-                y = torch.where(getattr(self, f"{name}_is{a}"), _torch_act(a, s), y)
+                y = torch.where(getattr(self, f"{name}_is{a}"), apply_torch(a, s), y)
             vals = torch.cat([vals, y], dim=1)
         return vals[:, self.out_pos]
 

@@ -16,8 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit
 
-from wann import fastmath
-from wann.activations import activate
+from wann.activation_kernels import activate, activate_row
 from wann.activations import apply as apply_act
 from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome, children_csr
 
@@ -113,61 +112,6 @@ def forward_values(vals, first, indptr, src, cw, act, w):
 
 
 @njit(cache=True)
-def _activate_row(aid, row, w, n):
-    """row[l] = act(w[l] * row[l]) for l < n; the switch is outside the loop so each case vectorises."""
-    if aid == 1:
-        for j in range(n):
-            row[j] = w[j] * row[j]
-    elif aid == 2:
-        for j in range(n):
-            row[j] = 1.0 if w[j] * row[j] > 0.0 else 0.0
-    elif aid == 3:
-        if _widest(row, w, n) < fastmath.PI_X_EXACT:
-            for j in range(n):
-                row[j] = fastmath.sin_pi_bounded(w[j] * row[j])
-        else:
-            for j in range(n):
-                row[j] = fastmath.sin_pi(w[j] * row[j])
-    elif aid == 4:
-        for j in range(n):
-            v = w[j] * row[j]
-            row[j] = fastmath.exp_neg(-(v * v) / 2.0)
-    elif aid == 5:
-        for j in range(n):
-            row[j] = fastmath.tanh(w[j] * row[j])
-    elif aid == 6:
-        for j in range(n):
-            row[j] = (fastmath.tanh(w[j] * row[j] / 2.0) + 1.0) / 2.0
-    elif aid == 7:
-        for j in range(n):
-            row[j] = -(w[j] * row[j])
-    elif aid == 8:
-        for j in range(n):
-            row[j] = abs(w[j] * row[j])
-    elif aid == 9:
-        for j in range(n):
-            v = w[j] * row[j]
-            row[j] = v if v > 0.0 else 0.0
-    else:
-        if _widest(row, w, n) < fastmath.PI_X_EXACT:
-            for j in range(n):
-                row[j] = fastmath.cos_pi_bounded(w[j] * row[j])
-        else:
-            for j in range(n):
-                row[j] = fastmath.cos_pi(w[j] * row[j])
-
-
-@njit(cache=True, inline="always")
-def _widest(row, w, n):
-    """max |w[l] * row[l]| over lanes l < n, or NaN: either way not below the bound means the careful path."""
-    m = 0.0
-    for j in range(n):
-        v = abs(w[j] * row[j])
-        m = m if v <= m else v
-    return m
-
-
-@njit(cache=True)
 def forward_lanes(vals, first, indptr, src, cw, act, w, n):
     """Lane-parallel forward: ``vals`` is [N, lanes]; fill rows ``first:`` for lanes < n.
 
@@ -184,7 +128,7 @@ def forward_lanes(vals, first, indptr, src, cw, act, w, n):
             srow = vals[src[k]]
             for j in range(n):
                 row[j] += c * srow[j]
-        _activate_row(act[i], row, w, n)
+        activate_row(act[i], row, w, n)
 
 
 @njit(cache=True)

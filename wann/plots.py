@@ -24,12 +24,12 @@ import numpy as np  # noqa: E402
 from matplotlib.lines import Line2D  # noqa: E402
 from matplotlib.patches import Rectangle  # noqa: E402
 
-from wann.activations import NAMES  # noqa: E402
+from wann.activations import NAMES, TABLE  # noqa: E402
 from wann.genome import BIAS, HIDDEN, INPUT, KIND_NAMES, OUTPUT, Genome  # noqa: E402
 
 FORMATS = ("png", "svg")
-MARKERS = {1: "o", 2: "s", 3: "^", 4: "D", 5: "v", 6: "p", 7: "<", 8: "h", 9: ">", 10: "*"}
-COLORS = {a: plt.get_cmap("tab10")(k) for k, a in enumerate(sorted(NAMES))}
+MARKERS = {a.id: a.marker for a in TABLE}
+COLORS = {a.id: a.color for a in TABLE}
 IO_COLOR, BIAS_COLOR = "#d9d9d9", "#ffffff"
 GRID_MIN_INPUTS = 33
 MAX_ARROWS = 300  # more edges are drawn as plain lines

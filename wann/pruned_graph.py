@@ -28,10 +28,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from wann.activations import LINEAR, RELU
 from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome
 
-RELU = 9
-LINEAR = 1
 MODES = ("trained", "shared", "signed")
 
 

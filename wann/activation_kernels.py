@@ -1,0 +1,163 @@
+"""numba dispatchers over the activation table (``wann.activations``): scalar, lane row, classify block.
+
+Each is an if-chain over the table's ids with the switch outside the loops, so every case is
+a straight loop that LLVM vectorises; transcendental functions come from ``wann.fastmath``.
+An id outside the table gives NaN (genomes are validated, so none reaches a kernel).
+``tests/test_activations.py`` checks every id through every form against the numpy form,
+and that the ids here equal the table's.
+
+numba caches a kernel by the timestamp of its own file only: after editing this file or the
+table, clear the cache (``find wann envs -name '*.nb[ic]' -delete``).
+"""
+from __future__ import annotations
+
+import numpy as np
+from numba import njit
+
+from wann.activations import mirror_table
+from wann.fastmath import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
+
+# act(-x) = MIRROR_SIGN[id] * act(x) + MIRROR_OFFSET[id] where MIRROR_SIGN[id] != 0 (classify's symmetry)
+MIRROR_SIGN, MIRROR_OFFSET = mirror_table()
+BLOCK_FLAGS = {"contract"}  # classify's kernels: fused multiply-add; no other IEEE relaxation
+
+
+@njit(cache=True, inline="always")
+def activate(aid: int, x: float) -> float:
+    """Scalar activation ``aid`` at ``x``; NaN for an unknown id."""
+    if aid == 1:
+        return x
+    if aid == 2:
+        return 1.0 if x > 0.0 else 0.0
+    if aid == 3:
+        return sin_pi(x)
+    if aid == 4:
+        return exp_neg(-(x * x) / 2.0)
+    if aid == 5:
+        return tanh(x)
+    if aid == 6:
+        return (tanh(x / 2.0) + 1.0) / 2.0
+    if aid == 7:
+        return -x
+    if aid == 8:
+        return abs(x)
+    if aid == 9:
+        return x if x > 0.0 else 0.0
+    if aid == 10:
+        return cos_pi(x)
+    return np.nan
+
+
+@njit(cache=True)
+def activate_row(aid, row, w, n):
+    """In place: row[l] = act(w[l] * row[l]) for lanes l < n (NaN for an unknown id)."""
+    if aid == 1:
+        for j in range(n):
+            row[j] = w[j] * row[j]
+    elif aid == 2:
+        for j in range(n):
+            row[j] = 1.0 if w[j] * row[j] > 0.0 else 0.0
+    elif aid == 3:
+        if _widest(row, w, n) < PI_X_EXACT:
+            for j in range(n):
+                row[j] = sin_pi_bounded(w[j] * row[j])
+        else:
+            for j in range(n):
+                row[j] = sin_pi(w[j] * row[j])
+    elif aid == 4:
+        for j in range(n):
+            v = w[j] * row[j]
+            row[j] = exp_neg(-(v * v) / 2.0)
+    elif aid == 5:
+        for j in range(n):
+            row[j] = tanh(w[j] * row[j])
+    elif aid == 6:
+        for j in range(n):
+            row[j] = (tanh(w[j] * row[j] / 2.0) + 1.0) / 2.0
+    elif aid == 7:
+        for j in range(n):
+            row[j] = -(w[j] * row[j])
+    elif aid == 8:
+        for j in range(n):
+            row[j] = abs(w[j] * row[j])
+    elif aid == 9:
+        for j in range(n):
+            v = w[j] * row[j]
+            row[j] = v if v > 0.0 else 0.0
+    elif aid == 10:
+        if _widest(row, w, n) < PI_X_EXACT:
+            for j in range(n):
+                row[j] = cos_pi_bounded(w[j] * row[j])
+        else:
+            for j in range(n):
+                row[j] = cos_pi(w[j] * row[j])
+    else:
+        for j in range(n):
+            row[j] = np.nan
+
+
+@njit(cache=True, inline="always")
+def _widest(row, w, n):
+    """max |w[l] * row[l]| over lanes l < n, or NaN: either way not below the bound means the careful path."""
+    m = 0.0
+    for j in range(n):
+        v = abs(w[j] * row[j])
+        m = m if v <= m else v
+    return m
+
+
+@njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
+def activate_block(aid, x, out, w):
+    """out[:] = act_aid(w * x[:]) (x and out must not overlap); NaN for an unknown id."""
+    n = out.size
+    if aid == 1:
+        for j in range(n):
+            out[j] = w * x[j]
+    elif aid == 2:
+        for j in range(n):
+            out[j] = 1.0 if w * x[j] > 0.0 else 0.0
+    elif aid == 3:
+        for j in range(n):
+            out[j] = sin_pi_bounded(w * x[j])
+        _redo_wide(aid, x, out, w)
+    elif aid == 4:
+        for j in range(n):
+            v = w * x[j]
+            out[j] = exp_neg(-(v * v) / 2.0)
+    elif aid == 5:
+        for j in range(n):
+            out[j] = tanh(w * x[j])
+    elif aid == 6:
+        for j in range(n):
+            out[j] = (tanh(w * x[j] / 2.0) + 1.0) / 2.0
+    elif aid == 7:
+        for j in range(n):
+            out[j] = -(w * x[j])
+    elif aid == 8:
+        for j in range(n):
+            out[j] = abs(w * x[j])
+    elif aid == 9:
+        for j in range(n):
+            v = w * x[j]
+            out[j] = v if v > 0.0 else 0.0
+    elif aid == 10:
+        for j in range(n):
+            out[j] = cos_pi_bounded(w * x[j])
+        _redo_wide(aid, x, out, w)
+    else:
+        for j in range(n):
+            out[j] = np.nan
+
+
+@njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
+def _redo_wide(aid, x, out, w):
+    """Redo sin (3) / cos (10) lanes whose argument is beyond the bounded forms' exact range (or NaN)."""
+    m = 0.0
+    for j in range(out.size):
+        v = abs(w * x[j])
+        m = m if v <= m else v
+    if m < PI_X_EXACT:
+        return
+    for j in range(out.size):
+        if not abs(w * x[j]) < PI_X_EXACT:
+            out[j] = sin_pi(w * x[j]) if aid == 3 else cos_pi(w * x[j])
