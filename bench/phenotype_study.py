@@ -54,7 +54,8 @@ def one_run(arm: str, seed: int, generations: int, marks: list[int], out: Path) 
     """Run one (arm, seed) to ``generations``; returns its summary (also written as result.json)."""
     from wann.config import load_config
     from wann.evaluation import SerialEvaluator
-    from wann.run import Run, read_log
+    from wann.run import Run
+    from wann.rundir import read_log
 
     folder = out / arm.replace(" ", "_") / f"seed_{seed}"
     done = folder / "result.json"

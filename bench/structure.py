@@ -1,7 +1,9 @@
 """The package's structure in figures: files, lines, the largest files, and import cycles.
 
 Imports are read from the source (ast), at module level and inside functions (lazy imports
-count: a cycle broken only by importing late is still a cycle). Prints a table and, as its last
+count: a cycle broken only by importing late is still a cycle); imports under ``if TYPE_CHECKING:``
+(type hints only, never run) count
+separately: such a cycle is still a loop of knowledge between modules. Prints a table and, as its last
 line, ``RESULT files=... lines=... cycles=...``.
 """
 from __future__ import annotations
@@ -27,13 +29,23 @@ def modules(root: Path = REPO) -> dict[str, Path]:
     return out
 
 
-def import_graph(root: Path = REPO) -> dict[str, set[str]]:
-    """Module -> the package modules it imports (anywhere in the file)."""
+def _nodes(tree: ast.AST, typing: bool):
+    """Every node of ``tree``; without ``typing``, not those under ``if TYPE_CHECKING:`` (type hints only)."""
+    for node in ast.iter_child_nodes(tree):
+        if not typing and isinstance(node, ast.If) and \
+                getattr(node.test, "id", getattr(node.test, "attr", "")) == "TYPE_CHECKING":
+            continue
+        yield node
+        yield from _nodes(node, typing)
+
+
+def import_graph(root: Path = REPO, typing: bool = False) -> dict[str, set[str]]:
+    """Module -> the package modules it imports (anywhere in the file; ``typing``: also for type hints)."""
     mods = modules(root)
     graph: dict[str, set[str]] = {m: set() for m in mods}
     for name, path in mods.items():
         is_pkg = path.name == "__init__.py"
-        for node in ast.walk(ast.parse(path.read_text(), str(path))):
+        for node in _nodes(ast.parse(path.read_text(), str(path)), typing):
             targets = []
             if isinstance(node, ast.Import):
                 targets = [a.name for a in node.names]
@@ -100,10 +112,14 @@ def main() -> int:
         big = max(mine, key=mine.get)
         print(f"{pkg:<16} {len(mine):>5} {sum(mine.values()):>6} {big} ({mine[big]})")
     found = cycles(import_graph(root))
+    typed = cycles(import_graph(root, typing=True))
     for c in found:
-        print("cycle: " + " <-> ".join(c))
+        print("import cycle: " + " <-> ".join(c))
+    for c in typed:
+        if c not in found:
+            print("cycle through type hints: " + " <-> ".join(c))
     print(f"RESULT files={len(mods)} lines={sum(lines.values())} max_lines={max(lines.values())} "
-          f"cycles={len(found)}")
+          f"cycles={len(found)} type_cycles={len(typed)}")
     return 0
 
 

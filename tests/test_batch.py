@@ -10,7 +10,9 @@ from wann.cli import main
 from wann.config import config_from_dict
 from wann.errors import UserError
 from wann.evaluation import SerialEvaluator
-from wann.run import TIME_KEYS, Interrupted, Run, read_log
+from wann.reporters import Callback
+from wann.run import TIME_KEYS, Interrupted, Run
+from wann.rundir import read_log
 
 TINY = {
     "run": {"generations": 6, "checkpoint_every": 2, "champion_reps": 3},
@@ -72,7 +74,7 @@ def test_an_interrupted_batch_resumes_to_the_same_result(tmp_path):
             raise KeyboardInterrupt
 
     with pytest.raises(Interrupted):
-        batch.run(serial, 6, [], report=stop_in_seed_5)
+        batch.run(serial, 6, [], reporters=lambda seed: [Callback(lambda row: stop_in_seed_5(seed, row))])
     assert not (tmp_path / "batch" / "seed_6").exists()
     assert len(read_log(tmp_path / "batch" / "seed_5")) == 3
     Batch.load(tmp_path / "batch").run(serial, 6, [])

@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import REPO
 from wann import checkpoint as ckpt
 from wann.cli import main
-from wann.run import read_log
+from wann.rundir import read_log
 
 QUICK = str(REPO / "configs" / "quick.toml")
 

@@ -11,7 +11,8 @@ from wann.errors import UserError
 from wann.evaluation import SerialEvaluator
 from wann.genome import Genome
 from wann.network import compile_genome, forward
-from wann.run import Run, read_log
+from wann.run import Run
+from wann.rundir import read_log
 from wann.tasks import make_task
 from wann.tasks.gym import BIPED_INPUTS, GymOptions, GymTask, NoFallPenalty
 

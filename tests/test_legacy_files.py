@@ -22,7 +22,8 @@ from wann.config import config_from_dict
 from wann.errors import UserError
 from wann.evaluation import SerialEvaluator
 from wann.network import compile_genome
-from wann.run import TIME_KEYS, Run, read_log
+from wann.run import TIME_KEYS, Run
+from wann.rundir import read_log
 from wann.tasks import make_task
 
 FIXTURES = Path(__file__).parent / "fixtures"

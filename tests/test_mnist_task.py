@@ -18,7 +18,8 @@ from wann.errors import UserError
 from wann.evaluation import SerialEvaluator
 from wann.genome import HIDDEN
 from wann.network import compile_genome, forward_numpy
-from wann.run import Run, read_log
+from wann.run import Run
+from wann.rundir import read_log
 from wann.tasks import make_task
 from wann.tasks import mnist as mnist_task
 

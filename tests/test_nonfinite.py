@@ -15,7 +15,8 @@ from wann.genome import Genome
 from wann.io import dumps, write_json
 from wann.network import compile_genome
 from wann.ranking import nsga_rank
-from wann.run import Run, read_log
+from wann.run import Run
+from wann.rundir import read_log
 from wann.tasks import make_task
 from wann.tasks import task_options
 

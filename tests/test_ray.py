@@ -24,7 +24,8 @@ from wann.errors import UserError
 from wann.evaluation import SerialEvaluator
 from wann.network import compile_genome
 from wann.ray_evaluation import BATCHES_PER_WORKER, MIN_BATCH, RayEvaluator, _batches, pack_nets, unpack_nets
-from wann.run import TIME_KEYS, Run, read_log
+from wann.run import TIME_KEYS, Run
+from wann.rundir import read_log
 from wann.tasks.swingup import SwingUpOptions, SwingUpTask
 
 WEIGHTS = [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]

@@ -6,7 +6,8 @@ import pytest
 from wann import checkpoint as ckpt
 from wann.config import config_from_dict
 from wann.evaluation import SerialEvaluator
-from wann.run import TIME_KEYS, Run, read_log
+from wann.run import TIME_KEYS, Run
+from wann.rundir import read_log
 
 SMALL = {
     "run": {"generations": 8, "checkpoint_every": 2, "champion_reps": 3, "seed": 5},

@@ -24,7 +24,8 @@ from wann.cli import main
 from wann.config import config_from_dict
 from wann.errors import UserError
 from wann.evaluation import SerialEvaluator
-from wann.run import TIME_KEYS, Run, read_log
+from wann.run import TIME_KEYS, Run
+from wann.rundir import read_log
 
 REPO = Path(__file__).resolve().parents[1]
 TINY = {"run": {"generations": 5, "checkpoint_every": 2, "champion_reps": 2, "seed": 4},

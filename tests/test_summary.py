@@ -6,7 +6,7 @@ import numpy as np
 
 from tests.test_batch import make_batch, serial
 from wann.cli import main
-from wann.run import read_log
+from wann.rundir import read_log
 
 
 def test_summary_numbers_equal_a_direct_computation(tmp_path, capsys):

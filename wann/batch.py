@@ -17,10 +17,9 @@ from __future__ import annotations
 import dataclasses
 import re
 import traceback
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Sequence
 
 from wann import checkpoint as ckpt
 from wann.config import Config, config_from_dict
@@ -28,6 +27,7 @@ from wann.errors import UserError
 from wann.evaluation import Evaluator
 from wann import rundir
 from wann.io import dumps, read_json
+from wann.reporters import Reporter
 from wann.run import Interrupted, Run
 
 FORMAT = "wann.batch/1"
@@ -80,12 +80,12 @@ class Batch:
     def create(cls, cfg: Config, parent: Path, seeds: list[int], meta: dict) -> Batch:
         """A new batch folder (refuses a folder that already holds a run or a batch)."""
         parent = Path(parent)
-        if is_batch(parent) or (parent / ckpt.FILE).exists() or (parent / "log.jsonl").exists():
+        if is_batch(parent) or rundir.holds_run(parent):
             raise UserError(f"{parent} already holds a run or a batch; continue it with `wann resume {parent}` "
                             "or choose another --out")
         if not seeds:
             raise UserError("a batch needs at least one seed")
-        rundir.create(parent, {"config.toml": cfg.to_toml(),  # whole or absent, never over a user's files
+        rundir.create(parent, {rundir.CONFIG: cfg.to_toml(),  # whole or absent, never over a user's files
                                FILE: dumps({"format": FORMAT, "seeds": seeds} | meta, indent=1) + "\n"})
         return cls(parent, cfg, seeds)
 
@@ -95,19 +95,19 @@ class Batch:
         data = read_json(parent / FILE, "batch file")
         if data.get("format") != FORMAT or not isinstance(data.get("seeds"), list) or not data["seeds"]:
             raise UserError(f"{parent / FILE}: not a {FORMAT} file (needs a non-empty seeds list)")
-        cfg = config_from_dict(tomllib.loads((parent / "config.toml").read_text()), overrides or [],
-                               str(parent / "config.toml"))
+        cfg = config_from_dict(rundir.read_config(parent), overrides or [], str(parent / rundir.CONFIG))
         return cls(parent, cfg, [int(s) for s in data["seeds"]])
 
     def seed_config(self, seed: int) -> Config:
         return dataclasses.replace(self.cfg, run=dataclasses.replace(self.cfg.run, seed=seed))
 
     def run(self, make: Callable[[Run], Evaluator], total: int, overrides: list[str],
-            report: Callable[[int, dict], None] | None = None,
+            reporters: Callable[[int], Sequence[Reporter]] = lambda seed: (),
             announce: Callable[[str], None] | None = None) -> list[SeedOutcome]:
         """Run every seed to ``total`` generations, one after another, with one evaluator.
 
         ``make(run)`` builds the evaluator from the first run that needs one (then it is reused);
+        ``reporters(seed)``: the extra reporters of that seed's run (``Run.run``);
         ``overrides`` apply to resumed seeds (backend flags). An interrupt (``wann.run.Interrupted``)
         stops the batch; any other failure of a seed is recorded and the next seed starts.
         """
@@ -126,8 +126,7 @@ class Batch:
                     say(f"seed {seed} ({k + 1}/{len(self.seeds)}): {folder}, generation {run.generation} of {total}")
                     if evaluator is None:
                         evaluator = make(run)
-                    run.run(evaluator, until=total, report=None if report is None else
-                            (lambda row, s=seed: report(s, row)))
+                    run.run(evaluator, until=total, reporters=reporters(seed))
                     outcomes.append(SeedOutcome(seed, "done", "", run.generation))
                 except Interrupted:
                     raise

@@ -35,8 +35,6 @@ from wann.genome import Genome
 from wann.network import Net
 
 NETWORK_FORMAT = "wann.network/1"
-FORMATS = ("json", "torch", "onnx", "graphml")
-SUFFIX = {"json": ".network.json", "torch": ".pt2", "onnx": ".onnx", "graphml": ".graphml"}
 
 
 # ---- JSON ------------------------------------------------------------------------

@@ -18,19 +18,19 @@ path (``Genome.conn_weight`` set, evaluated under weight 1): a shared draw w is
 the net with every connection carrying w, equal to running it under shared
 weight w up to float rounding.
 
-Tasks may provide (all optional, looked up by name):
+Task capabilities used (``wann.tasks.protocol``, all optional):
 
-- ``metric_name: str`` and ``test_metric(net, weights) -> [n_weights]``: a held-out
-  test measure (e.g. MNIST accuracy). Then every column reports it instead of the
-  score: random columns per trial, fixed weights once; the sweep still picks the
-  tuned shared weight on the score over tuning seeds (training data).
-- ``test_ensemble(net, weights) -> float``: the ensemble over the weight series.
+- ``HeldOutMetric`` (e.g. MNIST accuracy): every column reports the task's test metric
+  instead of the score: random columns per trial, fixed weights once; the sweep still
+  picks the tuned shared weight on the score over tuning seeds (training data).
+- ``Ensemble``: adds the ensemble over the weight series.
 
 All randomness comes from named streams of one ``--seed`` (``seed_streams``).
 """
 from __future__ import annotations
 
 import time
+from pathlib import Path
 from dataclasses import dataclass, field
 from typing import Callable, Sequence
 
@@ -42,6 +42,7 @@ from wann.genome import Genome
 from wann.network import compile_genome
 from wann.seeds import draw_seeds, seed_streams
 from wann.tasks import Task
+from wann.tasks.protocol import Ensemble, HeldOutMetric
 from wann.weights import constant_weights, topology, with_weights
 
 EVAL_FORMAT = "wann.eval/1"
@@ -159,7 +160,7 @@ def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make:
     base = topology(genome)
     net = compile_genome(base)
     series = [float(w) for w in series]
-    metric = getattr(task, "test_metric", None)
+    metric = task.test_metric if isinstance(task, HeldOutMetric) else None
     say = progress or (lambda text: None)
     columns: list[Column] = []
 
@@ -201,11 +202,35 @@ def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make:
             columns.append(Column(f"w = {w:+.2f}", per_weight[k], share, w))
         columns.append(Column("tuned shared weight", per_weight[-1], share, best))
         say(f"series and tuned shared weight ({len(fixed)} x {per_weight.shape[1]}): {share * len(fixed):.1f} s")
-        ensemble = getattr(task, "test_ensemble", None)
-        if ensemble is not None:
-            timed("ensemble", lambda: ensemble(net, np.asarray(series)))
+        if isinstance(task, Ensemble):
+            timed("ensemble", lambda: task.test_ensemble(net, np.asarray(series)))
     order = ["random weights", "random shared weight"] + [f"w = {w:+.2f}" for w in series] + \
         ["tuned shared weight", "tuned weights", "ensemble"]
     columns.sort(key=lambda c: order.index(c.name))
-    return Report(getattr(task, "metric_name", "score") if metric is not None else "score", trials, seed, series,
+    return Report(task.metric_name if metric is not None else "score", trials, seed, series,
                   columns, sweep, test_seeds, tune_seeds, {"random_shared_weights": shared.tolist()})
+
+
+def table_over_champions(reports: list[tuple[Path, dict]]) -> str:
+    """The paper's four columns (mean over trials) per champion, then median [min-max] over champions."""
+    names = ("random weights", "random shared weight", "tuned shared weight", "tuned weights")
+    rows = [["champion", "connections", *names]]
+    values: dict[str, list[float]] = {n: [] for n in ("connections", *names)}
+    for path, r in reports:
+        cols = {c["name"]: c for c in r["columns"]}
+        cells = [str(path), str(r["connections"])]
+        values["connections"].append(r["connections"])
+        for n in names:
+            if n in cols:
+                values[n].append(cols[n]["mean"])
+                w = f" (w {cols[n]['weight']:+.2f})" if n == "tuned shared weight" else ""
+                cells.append(f"{cols[n]['mean']:.4g} +- {cols[n]['std']:.3g}{w}")
+            else:
+                cells.append("-")
+        rows.append(cells)
+    rows.append([f"median [min-max] of {len(reports)}"] + [
+        f"{np.median(v):.4g} [{min(v):.4g}-{max(v):.4g}]" if v else "-" for v in values.values()])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.ljust(w) for c, w in zip(r, widths)) for r in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,23 +1,19 @@
-"""The run loop: generations, log, checkpoints, champion, Ctrl-C.
+"""The run loop: generations, champion, checkpoints, Ctrl-C; outputs through reporters (``wann.reporters``).
 
-A run folder holds ``config.toml`` (resolved), ``meta.json`` (command, overrides,
-versions), ``log.jsonl`` (one JSON object per generation), ``checkpoint.npz``
-and ``champion.json``. The checkpoint (``wann.checkpoint``: numpy arrays and JSON,
+The run folder and its files: ``wann.rundir``. The checkpoint (``wann.checkpoint``: numpy arrays and JSON,
 no pickle) stores the next population, both random generators' states, the
 innovation counters, the generation and evaluation counters and the champion:
 ``wann resume`` continues bit for bit as if the run had never stopped.
 """
 from __future__ import annotations
 
-import json
 import signal
 import sys
 import time
-import tomllib
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Sequence
 
 import numpy as np
 
@@ -28,8 +24,9 @@ from wann.config import Config, config_from_dict
 from wann.errors import UserError
 from wann.evaluation import Evaluator
 from wann.genome import LEGACY_PHENOTYPE
-from wann.io import append_line, dumps, write_atomic
+from wann.io import dumps
 from wann.network import compile_genome
+from wann.reporters import Checkpointer, Generation, Reporter, folder_reporters
 from wann.search import Search
 from wann.seeds import SEED_RANGE
 from wann.tasks import Task, check_fits, make_task
@@ -54,6 +51,7 @@ class Run:
         self.weights = np.asarray(cfg.search.weights, dtype=np.float64)
         self._stop = False  # first Ctrl-C: finish this generation
         self._abort = False  # second Ctrl-C: abandon it
+        self.reporters: list[Reporter] = folder_reporters()
 
     # ---- creation ----------------------------------------------------------
     @classmethod
@@ -61,15 +59,15 @@ class Run:
         """A fresh run in a new folder, made whole with a generation-0 checkpoint or not at all
         (``wann.rundir.create``); refuses a folder that holds anything."""
         run_dir = Path(run_dir)
-        if (run_dir / ckpt.FILE).exists() or (run_dir / "log.jsonl").exists():
+        if rundir.holds_run(run_dir):
             raise UserError(f"{run_dir} already holds a run; continue it with `wann resume {run_dir}` "
                             "or choose another --out")
         task = make_task(cfg.task)  # everything that can fail is built before the folder is made
         search_rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.run.seed).spawn(2))
         search = Search(cfg.search, task.n_inputs, task.n_outputs, task.activations, search_rng)
         run = cls(cfg, run_dir, task, search, eval_rng)
-        rundir.create(run_dir, {"config.toml": cfg.to_toml(), "meta.json": dumps(meta, indent=1) + "\n",
-                                "log.jsonl": "", ckpt.FILE: ckpt.encode(run.state(), search.population)})
+        rundir.create(run_dir, {rundir.CONFIG: cfg.to_toml(), rundir.META: dumps(meta, indent=1) + "\n",
+                                rundir.LOG: "", ckpt.FILE: ckpt.encode(run.state(), search.population)})
         return run
 
     @classmethod
@@ -78,22 +76,21 @@ class Run:
         champion file rewritten from it, temp files of interrupted writes removed; a config.toml
         edited since (other than ``SAFE_KEYS``) is refused with the differing keys named."""
         run_dir = Path(run_dir)
-        if not (run_dir / "config.toml").exists():
-            raise UserError(f"{run_dir} is not a run folder (no config.toml); start one with `wann evolve CONFIG`")
+        rundir.read_config(run_dir)  # UserError unless it is a run folder
         with rundir.writer(run_dir):
             return cls._resume(run_dir, overrides)
 
     @classmethod
     def _resume(cls, run_dir: Path, overrides: list[str] | None) -> Run:
         rundir.remove_temp_files(run_dir)
-        raw = tomllib.loads((run_dir / "config.toml").read_text())
+        raw = rundir.read_config(run_dir)
         if isinstance(raw.get("search"), dict):  # folders from before the option ran as "enabled"
             raw["search"].setdefault("phenotype", LEGACY_PHENOTYPE)
-        cfg = config_from_dict(raw, overrides or [], str(run_dir / "config.toml"))
+        cfg = config_from_dict(raw, overrides or [], str(run_dir / rundir.CONFIG))
         ck, population = ckpt.load(run_dir)
         made_with = population[0].phenotype if population else cfg.search.phenotype
         if made_with != cfg.search.phenotype:
-            raise UserError(f"{run_dir / 'config.toml'}: search.phenotype is {cfg.search.phenotype!r} but the "
+            raise UserError(f"{run_dir / rundir.CONFIG}: search.phenotype is {cfg.search.phenotype!r} but the "
                             f"checkpoint's population was evolved with {made_with!r}; a run cannot change its "
                             "phenotype: set it back, or start a new run")
         task = make_task(cfg.task)
@@ -110,17 +107,17 @@ class Run:
             raise UserError(f"{run_dir / ckpt.FILE} is corrupt: {exc}") from None
         if ck.get("config") is not None:
             _refuse_edits(ck["config"], cfg, run_dir)
-        rows = read_log(run_dir)
-        write_atomic(run_dir / "log.jsonl", "".join(dumps(r) + "\n" for r in rows[: run.generation]))
+        rundir.write_log(run_dir, rundir.read_log(run_dir)[: run.generation])
         if run.champion is None:
-            (run_dir / "champion.json").unlink(missing_ok=True)
+            (run_dir / rundir.CHAMPION).unlink(missing_ok=True)
         else:
-            champ.save(run_dir / "champion.json", run.champion, asdict(cfg.task), cfg.search.weights)
+            rundir.save_champion(run_dir, run.champion, cfg)
         return run
 
     # ---- one generation ------------------------------------------------------
-    def step(self, evaluator: Evaluator) -> dict:
-        """Evaluate the population, update the champion, log, and breed the next generation."""
+    def step(self, evaluator: Evaluator, until: int | None = None) -> Generation:
+        """Evaluate the population, update the champion, breed the next generation, then call the
+        run's reporters (``self.reporters``: the folder's champion file and log line by default)."""
         t0 = time.perf_counter()
         rng_before = self.eval_rng.bit_generator.state
         try:
@@ -137,13 +134,8 @@ class Run:
             raise
         if new_champion is not None:
             self.champion = new_champion
-            champ.save(self.dir / "champion.json", new_champion, asdict(self.cfg.task), self.cfg.search.weights)
         self.evaluations += len(pop)
         i = int(np.argmax(mean))
-        n_bad = int(np.count_nonzero(~np.isfinite(mean)))
-        if n_bad:  # one line per generation (wann.evaluation: the non-finite rule)
-            print(f"warning: generation {self.generation}: {n_bad} of {len(pop)} individuals scored non-finite "
-                  "(ranked last, never elite or champion)", file=sys.stderr, flush=True)
         conns = np.array([g.n_connections for g in pop])
         self.search.tell(mean, best)
         seconds = time.perf_counter() - t0
@@ -164,9 +156,12 @@ class Run:
             "champion_fitness": None if self.champion is None else self.champion.fitness,
             "champion_generation": None if self.champion is None else self.champion.generation,
         }
-        append_line(self.dir / "log.jsonl", dumps(row))
         self.generation += 1
-        return row
+        gen = Generation(row, len(pop), int(np.count_nonzero(~np.isfinite(mean))), new_champion,
+                         self.cfg.run.generations if until is None else until)
+        for reporter in self.reporters:
+            reporter.generation(self, gen)
+        return gen
 
     def _challenge(self, pop, mean, evaluator: Evaluator) -> champ.Champion | None:
         """The reference's rule: the generation's best replaces the champion only if it
@@ -200,32 +195,36 @@ class Run:
         ckpt.save(self.dir, self.state(), self.search.population)
 
     # ---- the loop ----------------------------------------------------------------
-    def run(self, evaluator: Evaluator, until: int | None = None,
-            report: Callable[[dict], None] | None = None) -> None:
-        """Run generations up to ``until`` (default: the config's), checkpointing as configured.
+    def run(self, evaluator: Evaluator, until: int | None = None, reporters: Sequence[Reporter] = ()) -> None:
+        """Run generations up to ``until`` (default: the config's); each generation goes to the run's
+        reporters, then to ``reporters`` (e.g. ``ProgressLine``), then to the checkpointer
+        (every ``run.checkpoint_every`` generations and at ``until``).
 
         The first Ctrl-C finishes the current generation, a second one abandons it;
         either way a checkpoint of the last complete generation is written and
         ``Interrupted`` is raised.
         """
         until = self.cfg.run.generations if until is None else until
-        every = self.cfg.run.checkpoint_every
+        extra = [*reporters, Checkpointer(self.cfg.run.checkpoint_every)]
         with rundir.writer(self.dir), self._sigint():
             try:
                 while self.generation < until:
-                    row = self.step(evaluator)
-                    if report:
-                        report(row)
+                    gen = self.step(evaluator, until)
+                    for reporter in extra:
+                        reporter.generation(self, gen)
                     if self._stop:
                         raise KeyboardInterrupt
-                    if self.generation % every == 0 or self.generation == until:
-                        self.checkpoint()
             except KeyboardInterrupt:
                 self.checkpoint()
                 raise Interrupted(self.generation) from None
 
     def _aborted(self) -> bool:
         return self._abort
+
+    @property
+    def stopping(self) -> bool:
+        """Whether a Ctrl-C asked the run to stop (it then ends after this generation)."""
+        return self._stop
 
     @contextmanager
     def _sigint(self):
@@ -265,28 +264,6 @@ def _refuse_edits(saved: dict, cfg: Config, run_dir: Path) -> None:
             if f"{section}.{key}" not in SAFE_KEYS and a.get(key) != b.get(key):
                 diff.append(f"{section}.{key} = {b.get(key)!r} (the run used {a.get(key)!r})")
     if diff:
-        raise UserError(f"{run_dir / 'config.toml'} differs from the config the run was checkpointed with: "
+        raise UserError(f"{run_dir / rundir.CONFIG} differs from the config the run was checkpointed with: "
                         + "; ".join(diff) + ". Put those values back, or start a new run with `wann evolve`; "
                         "safe to change on resume: " + ", ".join(sorted(SAFE_KEYS)))
-
-
-def read_log(run_dir: Path) -> list[dict]:
-    """The rows of ``log.jsonl`` (UserError if a line is corrupt)."""
-    path = Path(run_dir) / "log.jsonl"
-    rows = []
-    for n, line in enumerate(path.read_text().splitlines(), 1) if path.exists() else []:
-        try:
-            rows.append(json.loads(line))
-        except json.JSONDecodeError:
-            raise UserError(f"{path}: line {n} is not valid JSON") from None
-    return rows
-
-
-def format_row(row: dict, total: int) -> str:
-    """One progress line per generation (a missing champion prints as "-")."""
-    champion = "-" if row["champion_fitness"] is None else f"{row['champion_fitness']:9.2f}"
-    return (f"gen {row['generation'] + 1:>5}/{total}  best {row['best_mean']:9.2f} "
-            f"(max {row['best_max']:9.2f}, {row['best_conns']:3d} conns)  median {row['median_fitness']:9.2f}  "
-            f"champion {champion:>9}  {row['seconds']:6.2f}s")
-
-

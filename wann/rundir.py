@@ -1,4 +1,11 @@
-"""The run folder's life cycle: made whole or not at all, one writer at a time, no leftovers.
+"""The run folder: its files, the one place that reads and writes them, and its life cycle.
+
+A run folder holds ``config.toml`` (the resolved config), ``meta.json`` (command, overrides,
+versions), ``log.jsonl`` (one JSON object per generation), ``checkpoint.npz`` (``wann.checkpoint``)
+and ``champion.json`` (``wann.champion``). Every other module reads and writes them through the
+functions here (``load_champion`` also takes a champion file given on its own).
+
+Life cycle: made whole or not at all, one writer at a time, no leftovers.
 
 - ``create(folder, files)``: the folder appears with all its first files, or not at all: they are
   written into a hidden temporary sibling that is then renamed into place. An existing folder is
@@ -11,18 +18,89 @@
 """
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import tempfile
+import tomllib
 from contextlib import contextmanager
+from dataclasses import asdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from filelock import FileLock, Timeout
 
+from wann import champion as champ
+from wann.checkpoint import FILE as CHECKPOINT
 from wann.errors import UserError
-from wann.io import umask, write_atomic
+from wann.io import dumps, read_json, umask, write_atomic
+
+if TYPE_CHECKING:
+    from wann.config import Config
 
 LOCK = ".lock"
+CONFIG, META, LOG, CHAMPION = "config.toml", "meta.json", "log.jsonl", "champion.json"
+
+
+# ---- reading and writing the files ------------------------------------------------------
+def champion_file(path: str | Path) -> Path:
+    """The champion file of a run folder, or ``path`` itself when it names a file."""
+    path = Path(path)
+    return path / CHAMPION if path.is_dir() else path
+
+
+def load_champion(path: str | Path) -> tuple[champ.Champion, dict, Path]:
+    """(champion, the file's whole JSON, the file) of a run folder or champion file; UserError if invalid."""
+    file = champion_file(path)
+    c, data = champ.load(file)
+    return c, data, file
+
+
+def save_champion(folder: Path, champion: champ.Champion, cfg: Config) -> None:
+    """Write the run's ``champion.json`` (atomic)."""
+    champ.save(Path(folder) / CHAMPION, champion, asdict(cfg.task), cfg.search.weights)
+
+
+def read_log(folder: str | Path) -> list[dict]:
+    """The rows of ``log.jsonl`` ([] if absent; UserError if a line is corrupt)."""
+    path = Path(folder) / LOG
+    rows = []
+    for n, line in enumerate(path.read_text().splitlines(), 1) if path.exists() else []:
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            raise UserError(f"{path}: line {n} is not valid JSON") from None
+    return rows
+
+
+def write_log(folder: Path, rows: list[dict]) -> None:
+    """Replace ``log.jsonl`` by ``rows`` (atomic)."""
+    write_atomic(Path(folder) / LOG, "".join(dumps(r) + "\n" for r in rows))
+
+
+def read_config(folder: str | Path) -> dict:
+    """The folder's ``config.toml`` as a dict (UserError if absent or not TOML)."""
+    path = Path(folder) / CONFIG
+    try:
+        return tomllib.loads(path.read_text())
+    except FileNotFoundError:
+        raise UserError(f"{Path(folder)} is not a run folder (no {CONFIG}); start one with `wann evolve CONFIG`") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise UserError(f"{path} is not valid TOML: {exc}") from None
+
+
+def read_meta(folder: str | Path) -> dict:
+    """The folder's ``meta.json`` ({} if absent)."""
+    path = Path(folder) / META
+    return read_json(path, "run metadata") if path.exists() else {}
+
+
+def holds_run(folder: str | Path) -> bool:
+    """Whether ``folder`` already holds a run (a checkpoint or a log)."""
+    return (Path(folder) / CHECKPOINT).exists() or (Path(folder) / LOG).exists()
+
+
+# ---- life cycle ---------------------------------------------------------------------------
 
 
 def create(folder: Path, files: dict[str, str | bytes]) -> None:

@@ -22,11 +22,10 @@ from typing import Sequence
 
 import numpy as np
 
-from wann import champion as champ
 from wann.batch import run_folders
 from wann.errors import UserError
 from wann.io import dumps, write_atomic
-from wann.run import read_log
+from wann.rundir import load_champion, read_config, read_log
 
 COLUMNS = (  # key, header
     ("generations", "generations"), ("evaluations", "evaluations"), ("elapsed", "seconds"),
@@ -50,12 +49,10 @@ class RunSummary:
 
 def load_run(folder: Path) -> RunSummary:
     """One run folder's figures; UserError naming the folder when it has no log or champion."""
-    import tomllib
-
     rows = read_log(folder)
     if not rows:
         raise UserError(f"{folder}: no log rows; is it a run folder that has run a generation?")
-    c, data = champ.load(folder / "champion.json")
+    c, data, _ = load_champion(folder)
     last = rows[-1]
     fig = {"generations": len(rows), "evaluations": last["evaluations"], "elapsed": last["elapsed"],
            "median_fitness": last["median_fitness"], "best_mean": last["best_mean"],
@@ -69,7 +66,7 @@ def load_run(folder: Path) -> RunSummary:
                 fig[col["name"]] = col["mean"]
                 if col["name"] == "tuned shared weight":
                     fig["tuned shared w"] = col["weight"]
-    seed = int(tomllib.loads((folder / "config.toml").read_text())["run"]["seed"])
+    seed = int(read_config(folder)["run"]["seed"])
     return RunSummary(Path(folder), seed, rows, fig)
 
 

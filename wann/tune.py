@@ -36,6 +36,7 @@ from wann.errors import UserError
 from wann.genome import Genome
 from wann.network import Net, compile_genome
 from wann.tasks import Task
+from wann.tasks.protocol import TrainingData
 
 
 @dataclass
@@ -103,7 +104,7 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
         x0 = base.cw * start_w
         say(f"start: best shared weight w = {start_w:+.2f} (sweep mean {sweep.mean.max():.4g}), "
             f"{x0.size} connection weights")
-        if hasattr(task, "training_data"):
+        if isinstance(task, TrainingData):
             method, x, history = "adam", *_adam(base, x0, task, settings, rng["train"], say)
         else:
             method, x, history = "cma-es", *_cma(base, x0, evs, train_task or task, settings, rng, say, task,
@@ -195,3 +196,37 @@ def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Gener
         history.append({"epoch": epoch, "loss": total / order.numel(), "seconds": round(time.perf_counter() - t0, 4)})
         say(f"epoch {epoch + 1:3d}/{s.epochs}  training cross-entropy {history[-1]['loss']:.4f}")
     return module.edge_weights(), history
+
+
+@dataclass
+class TestReport:
+    """A tuned genome on fresh test seeds (the ``wann eval`` test seeds of the same ``--seed``), never seen in tuning."""
+
+    seeds: np.ndarray  # [trials]
+    start: np.ndarray  # [trials] scores of the start: the best shared weight on every connection
+    tuned: np.ndarray  # [trials] scores of the tuned weights
+    fitness: float  # the champion-file figures of the tuned genome with the task's own rollouts
+    per_weight: list[float]
+
+    def to_dict(self) -> dict:
+        return {"trials": int(self.seeds.size), "start": float(self.start.mean()), "start_std": float(self.start.std()),
+                "tuned": float(self.tuned.mean()), "tuned_std": float(self.tuned.std())}
+
+
+def test_report(genome: Genome, result: TuneResult, trial_task: Task, full_task: Task, make: MakeEvaluator,
+                trials: int, seed: int) -> TestReport:
+    """Score the start and the result of ``tune(genome, ...)`` on ``trials`` fresh test seeds.
+
+    ``trial_task``: one rollout per seed; ``full_task``: the task's own rollouts (champion-file figures).
+    """
+    from wann import champion as champ
+
+    seeds = draw_seeds(seed_streams(seed)["test"], trials)
+    start = compile_genome(topology(genome))
+    tuned_net = compile_genome(result.genome)
+    with Evaluators(make) as evs:
+        start_scores = evs.trial_scores(trial_task, [start] * trials, seeds, [result.start_weight])[:, 0]
+        tuned_scores = evs.trial_scores(trial_task, [tuned_net] * trials, seeds)[:, 0]
+        full = evs.get(full_task, [1.0]).evaluate([tuned_net] * trials, seeds.tolist())
+    fitness, per_weight = champ.rescore(full)
+    return TestReport(seeds, start_scores, tuned_scores, fitness, per_weight)

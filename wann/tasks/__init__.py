@@ -1,48 +1,37 @@
-"""Task registry: name -> options dataclass and task factory; task options from champion files.
+"""Task registry: name -> options dataclass and task class, in one place; task options from champion files.
 
 A task knows its inputs and outputs (with names for plots), its default set of
 hidden activations, and how to score a compiled Net: ``score(net, weights, seed)``
 returns an array [n_weights, n_rollouts] that depends only on (net, weights, seed).
+The protocol and the optional capabilities: ``wann.tasks.protocol``. A new task is one module
+with an options dataclass (a ``name`` field) and a task class, plus one line in ``REGISTRY``.
 """
 from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Any, Protocol, Sequence
-
-import numpy as np
+from typing import Any, Sequence
 
 from wann.errors import UserError
-from wann.network import Net
+from wann.tasks.protocol import Task
 
-# name -> "module:OptionsClass:TaskClass" (imported lazily)
-_REGISTRY = {
+# name -> "module:OptionsClass:TaskClass" (imported when first used)
+REGISTRY = {
     "swingup": "wann.tasks.swingup:SwingUpOptions:SwingUpTask",
     "mnist256": "wann.tasks.mnist:MnistOptions:MnistTask",
     "gym": "wann.tasks.gym:GymOptions:GymTask",
 }
 
 
-class Task(Protocol):
-    name: str
-    n_inputs: int
-    n_outputs: int
-    input_names: tuple[str, ...]
-    output_names: tuple[str, ...]
-    activations: tuple[int, ...]
-    n_rollouts: int
-
-    def score(self, net: Net, weights: np.ndarray, seed: int) -> np.ndarray: ...
-
-
 def names() -> list[str]:
-    return sorted(_REGISTRY)
+    """The registered task names, sorted."""
+    return sorted(REGISTRY)
 
 
 def _lookup(name: str) -> tuple[type, type]:
-    if name not in _REGISTRY:
+    if name not in REGISTRY:
         raise KeyError(f"unknown task {name!r}; known tasks: {names()}")
-    module, opts, task = _REGISTRY[name].split(":")
+    module, opts, task = REGISTRY[name].split(":")
     mod = importlib.import_module(module)
     return getattr(mod, opts), getattr(mod, task)
 
@@ -50,6 +39,11 @@ def _lookup(name: str) -> tuple[type, type]:
 def task_options_class(name: str) -> type:
     """The options dataclass of task ``name`` (KeyError with the known names)."""
     return _lookup(name)[0]
+
+
+def task_class(name: str) -> type:
+    """The task class of task ``name`` (KeyError with the known names)."""
+    return _lookup(name)[1]
 
 
 def make_task(options: Any) -> Task:

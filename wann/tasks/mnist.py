@@ -73,8 +73,8 @@ class MnistTask:
     input_names = tuple(f"px{r:02d}_{c:02d}" for r in range(16) for c in range(16))
     output_names = tuple(str(d) for d in range(10))
     activations = ACTIVATIONS
-    metric_name = "accuracy"  # hooks read by wann.protocol (wann eval) and wann.tune
-    input_shape = (16, 16)
+    metric_name = "accuracy"  # capabilities (wann.tasks.protocol): HeldOutMetric, Ensemble, TrainingData,
+    input_shape = (16, 16)  # ImageInputs, LabelledTestSet, ChampionSummary
 
     def __init__(self, options: MnistOptions) -> None:
         self.options = options
@@ -85,22 +85,27 @@ class MnistTask:
         self._batches: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         self._test: tuple[np.ndarray, np.ndarray] | None = None
 
-    def _test_set(self) -> tuple[np.ndarray, np.ndarray]:
+    def test_set(self) -> tuple[np.ndarray, np.ndarray]:
+        """The 10,000 test images [N, 256] and labels [N] (loaded once)."""
         if self._test is None:
             self._test = load_split(self.options.data_dir, "test")
         return self._test
 
     def test_metric(self, net: Net, weights) -> np.ndarray:
         """Test accuracy (fraction, all 10,000 images) per shared weight."""
-        return evaluate(net, np.asarray(weights, dtype=np.float64), *self._test_set())[0]
+        return evaluate(net, np.asarray(weights, dtype=np.float64), *self.test_set())[0]
 
     def test_ensemble(self, net: Net, weights) -> float:
         """Test accuracy of the ensemble over ``weights`` (mean of the per-weight softmax outputs)."""
-        return evaluate(net, np.asarray(weights, dtype=np.float64), *self._test_set())[1]
+        return evaluate(net, np.asarray(weights, dtype=np.float64), *self.test_set())[1]
 
     def training_data(self) -> tuple[np.ndarray, np.ndarray]:
         """The training images and labels (``wann tune`` trains on them with Adam)."""
         return self.x, self.y
+
+    def champion_lines(self, genome: Genome, weights) -> list[str]:
+        """``wann show``: accuracy on the test images per shared weight and as the ensemble."""
+        return accuracy_report(genome, weights, self.options.data_dir).lines()
 
     def minibatch(self, seed: int) -> tuple[np.ndarray, np.ndarray]:
         """(inputs transposed [256, m], labels [m]) of the minibatch drawn from ``seed`` (cached)."""

@@ -25,10 +25,12 @@ same numba kernels (``act(w * sum cw * v)``):
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 
 from wann.activations import LINEAR, RELU
+from wann.errors import UserError
 from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome
 
 MODES = ("trained", "shared", "signed")
@@ -132,3 +134,24 @@ def shared_forward(masks: Sequence[np.ndarray], x: np.ndarray, w: float, signs: 
         z = w * (a @ (s * np.asarray(m, dtype=np.float64)).T + bs)
         a = z if l == last else np.maximum(z, 0.0)
     return a
+
+
+def point_genome(file: Path) -> tuple[Genome, str, list[str]]:
+    """(live genome, figure title, output names) of a prune_baselines point file (``seed_<s>/<variant>_level_<ii>.npz``).
+
+    UserError if the file is missing or not a point file."""
+    from prune_baselines.errors import PruneError
+    from prune_baselines.results import read_point
+
+    from wann.compare.series import series_label
+
+    if not file.exists():
+        raise UserError(f"{file}: no such point file")
+    try:
+        p = read_point(file)
+    except PruneError as exc:
+        raise UserError(str(exc)) from None
+    r = p.record
+    genome = live_genome(mlp_genome(p.weights, p.biases, p.masks, "trained"))
+    title = f"{series_label(r)}, seed {r['seed']}, level {r['level']} (test accuracy {100 * r['test_accuracy']:.2f}%)"
+    return genome, title, [str(d) for d in range(p.weights[-1].shape[0])]

@@ -1,0 +1,66 @@
+"""``wann compare`` and ``wann prune``: evolved WANNs against pruned networks (``wann.compare``)."""
+from __future__ import annotations
+
+import argparse
+import shlex
+import sys
+import time
+from pathlib import Path
+
+from wann.errors import UserError
+
+SERIES = (-2, -1, -0.5, 0.5, 1, 2)
+
+
+def register(sub) -> None:
+    """Add ``compare`` and ``prune`` (whose flags ``prune_baselines`` parses: torch loads only when it runs)."""
+    p = sub.add_parser("compare", help="WANN champions vs pruned networks: accuracy against connections")
+    p.add_argument("--wann", action="append", default=[], metavar="RUN_DIR",
+                   help="a WANN run folder or champion file of task mnist256 (repeatable); a `wann tune` output "
+                        "<champion>.tuned.json beside it adds the trained-weights evaluation")
+    p.add_argument("--baselines", action="append", default=[], metavar="PRUNE_DIR",
+                   help="a prune_baselines results folder (repeatable)")
+    p.add_argument("--out", default="compare", help="output folder (default ./compare)")
+    p.add_argument("--data-dir", default="", help="MNIST IDX folder (default $WANN_MNIST_DIR)")
+    p.add_argument("--weights", default=",".join(str(w) for w in SERIES),
+                   help="shared-weight series, comma list (default -2,-1,-0.5,0.5,1,2)")
+    p.add_argument("--max-connections", type=int, default=0,
+                   help="skip pruned points with more weights than this (0 = keep all)")
+    p.add_argument("--no-controls", action="store_true", help="skip the untrained random-mask controls")
+    p.set_defaults(func=cmd_compare)
+
+    pr = sub.add_parser("prune", add_help=False,
+                        help="prune dense networks on MNIST (IMP, SynFlow, OBD, magnitude, random); "
+                             "flags: wann prune --help")
+    pr.set_defaults(func=cmd_prune, passes_flags_on=True)
+
+
+def _weights(text: str) -> list[float]:
+    try:
+        ws = [float(w) for w in text.split(",") if w.strip()]
+    except ValueError:
+        raise UserError(f"--weights must be a comma list of numbers, got {text!r}") from None
+    if not ws:
+        raise UserError("--weights is empty; give e.g. --weights -2,-1,-0.5,0.5,1,2")
+    return ws
+
+
+def cmd_compare(args: argparse.Namespace) -> int:
+    from wann.compare.comparison import load_networks, write_comparison
+
+    t0 = time.perf_counter()
+    nets = load_networks(args.wann, args.baselines, args.max_connections, controls=not args.no_controls)
+    weights = _weights(args.weights)
+    print(f"comparing {len(nets)} networks under {len(weights)} shared weights", flush=True)
+    table, written = write_comparison(nets, Path(args.out), args.data_dir, weights,
+                                      "wann " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
+                                      lambda s: print(f"  {s}", flush=True), t0)
+    print(table)
+    print(f"wrote {written[0]}, {written[1]}, {written[2]}, " + ", ".join(str(f) for f in written[3:]))
+    return 0
+
+
+def cmd_prune(args: argparse.Namespace) -> int:
+    from wann.compare.prune_command import run
+
+    return run(args.flags)

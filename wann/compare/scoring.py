@@ -1,0 +1,72 @@
+"""Scoring networks on the MNIST test images under every evaluation (trained, shared w, signed constant)."""
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from wann.compare.networks import Network
+from wann.errors import UserError
+from wann.network import compile_genome
+from wann.tasks.mnist import evaluate
+
+SERIES_WEIGHTS = (-2.0, -1.0, -0.5, 0.5, 1.0, 2.0)
+
+
+def score(net: Network, x: np.ndarray, y: np.ndarray, weights: Sequence[float]) -> list[dict]:
+    """Rows (ROW_FIELDS) of every evaluation of ``net`` on inputs x [N, n_in] and labels y [N]."""
+    base = {k: getattr(net, k) for k in ("series", "source", "seed", "level", "input", "connections",
+                                         "connections_with_biases", "train_epochs", "train_wall_s")}
+    rows = []
+    series = np.asarray(weights, dtype=np.float64)
+    for kind, genome in net.genomes.items():
+        t0 = time.perf_counter()
+        if kind == "trained":
+            acc, _ = evaluate(compile_genome(genome), np.ones(1), x, y)
+            rows.append(base | {"evaluation": "trained", "weight": 1.0, "accuracy": float(acc[0]),
+                                "eval_s": time.perf_counter() - t0})
+            continue
+        acc, ens = evaluate(compile_genome(genome), series, x, y)
+        dt = time.perf_counter() - t0
+        rows += [base | {"evaluation": kind, "weight": float(w), "accuracy": float(a), "eval_s": dt}
+                 for w, a in zip(series, acc)]
+        b = int(np.argmax(acc))
+        rows.append(base | {"evaluation": f"{kind} best", "weight": float(series[b]), "accuracy": float(acc[b]),
+                            "eval_s": dt})
+        rows.append(base | {"evaluation": f"{kind} ensemble", "weight": None, "accuracy": ens, "eval_s": dt})
+    return rows
+
+
+def mnist_test_set(data_dir: str, n_inputs: int) -> tuple[np.ndarray, np.ndarray]:
+    """MNIST test images (float64) at the input size of a network (256: 16x16 deskewed; 784: 28x28)."""
+    from envs.mnist import MnistDataError, load_mnist
+
+    sizes = {256: 16, 784: 28}
+    if n_inputs not in sizes:
+        raise UserError(f"no MNIST form with {n_inputs} inputs (256 or 784)")
+    try:
+        x, y = load_mnist(data_dir or None, "test", sizes[n_inputs])
+    except MnistDataError as exc:
+        raise UserError(str(exc)) from None
+    return np.asarray(x, dtype=np.float64), np.asarray(y, dtype=np.int64)
+
+
+def compare(nets: Sequence[Network], data: Callable[[int], tuple[np.ndarray, np.ndarray]],
+            weights: Sequence[float] = SERIES_WEIGHTS, say: Callable[[str], None] = lambda s: None) -> list[dict]:
+    """Score every network on ``data(n_inputs)``; returns all rows."""
+    cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
+    rows = []
+    for k, net in enumerate(nets):
+        if net.input not in cache:
+            cache[net.input] = data(net.input)
+        x, y = cache[net.input]
+        got = score(net, x, y, weights)
+        rows += got
+        best = max((r for r in got if r["evaluation"] != "trained" and r["evaluation"].endswith("best")),
+                   key=lambda r: r["accuracy"], default=None)
+        trained = next((r for r in got if r["evaluation"] == "trained"), None)
+        say(f"[{k + 1}/{len(nets)}] {net.series} seed {net.seed} level {net.level}: {net.connections_with_biases} "
+            f"connections" + (f", trained {100 * trained['accuracy']:.2f}%" if trained else "")
+            + (f", {best['evaluation']} {100 * best['accuracy']:.2f}% (w={best['weight']:+g})" if best else ""))
+    return rows

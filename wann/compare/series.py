@@ -1,0 +1,18 @@
+"""The name of the series a prune_baselines point belongs to, as tables and figures show it."""
+from __future__ import annotations
+
+METHOD_NAMES = {"imp": "IMP", "obd": "OBD", "synflow": "SynFlow", "magnitude": "magnitude"}
+VARIANT_NAMES = {"random_mask": "random mask (trained)", "reinit": "reinit"}
+
+
+def series_label(record: dict) -> str:
+    """The series of a prune_baselines point: ``dense MLP`` (level 0), ``random mask (trained)`` (method random),
+    the method's name for its tickets (``IMP``, ``OBD``, ...), plus the control's name (``IMP reinit``)."""
+    if record["level"] == 0:
+        return "dense MLP"
+    if record["method"] == "random":
+        return "random mask (trained)"
+    name = METHOD_NAMES.get(record["method"], record["method"])
+    if record["variant"] == "ticket":
+        return name
+    return f"{name} {VARIANT_NAMES.get(record['variant'], record['variant'])}"
