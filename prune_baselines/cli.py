@@ -153,8 +153,10 @@ class _Parser(argparse.ArgumentParser):
         raise PruneError(message)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = _Parser(prog="python -m prune_baselines",
+def main(argv: list[str] | None = None, prog: str = "python -m prune_baselines") -> int:
+    """Parse ``argv`` (default: the command line) and run; ``prog`` is the command shown in usage lines and
+    ``--help`` (``wann prune`` when run through wann). Returns the exit status."""
+    p = _Parser(prog=prog,
                 description="Prune dense networks on MNIST: accuracy against remaining connections.")
     add_arguments(p)
     try:

@@ -17,4 +17,4 @@ def run(flags: list[str]) -> int:
     """Run ``python -m prune_baselines FLAGS``; returns its exit code."""
     from prune_baselines.cli import main
 
-    return main(flags)
+    return main(flags, prog="wann prune")
