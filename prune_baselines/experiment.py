@@ -31,7 +31,7 @@ from .data import Dataset
 from .errors import PruneError
 from .masks import Masks
 from .methods import METHODS
-from .methods.base import derived_seed, layer_rates
+from .methods.base import SCOPES, derived_seed, layer_rates
 from .models import MODELS, MLP, build_model, set_state
 from .results import (Point, atomic_write_text, load_npz, load_result, plot, point_arrays, point_path, read_point,
                       save_npz, write_tables)
@@ -39,7 +39,6 @@ from .scoring import layer_allocation
 from .train import Epochs, TrainConfig, TrainStats, evaluate, train
 
 CONTROLS = ("reinit", "random_mask")
-SCOPES = ("layerwise", "global")
 CONTROL_LEVELS = ("last", "all")
 VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2}
 MAX_SEED_COUNT = 1000

@@ -9,11 +9,13 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 torch.set_num_threads(1)  # tests share a small machine
 
 from prune_baselines.cli import add_arguments, main
+from prune_baselines.errors import PruneError
 from prune_baselines.experiment import ExperimentConfig
 from prune_baselines.methods import METHODS, Context, Method
 from prune_baselines.methods.loops import iterative
@@ -100,3 +102,8 @@ def test_methods_do_not_import_the_experiment_and_prune_baselines_not_wann():
     r = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert r.stdout.strip() == "[]"
+
+
+def test_a_method_with_an_unknown_default_scope_is_refused():
+    with pytest.raises(PruneError, match="default scope must be one of layerwise, global, got 'local'"):
+        Method(run_last_index, default_scope="local")

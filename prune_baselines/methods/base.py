@@ -13,11 +13,14 @@ import numpy as np
 import torch
 
 from ..data import Dataset
+from ..errors import PruneError
 from ..masks import Masks
 from ..models import MLP
 from ..results import Point
 from ..scoring import Scores, keep_top_k
 from ..train import TrainStats
+
+SCOPES = ("layerwise", "global")
 
 
 class Context(Protocol):
@@ -66,6 +69,10 @@ class Method:
     """Whether ``--controls`` (reinit, random_mask) are defined for it (IMP)."""
     check: Callable[[Any], None] | None = None
     """Rules of its own on the settings (called with the config, scope filled in): raise PruneError."""
+
+    def __post_init__(self) -> None:
+        if self.default_scope not in SCOPES:
+            raise PruneError(f"a method's default scope must be one of {', '.join(SCOPES)}, got {self.default_scope!r}")
 
 
 def derived_seed(*parts: int) -> int:
