@@ -20,7 +20,8 @@ from typing import Annotated, Callable
 from pydantic import Field, ValidationError
 
 from .errors import PruneError, invalid
-from .experiment import CONTROL_LEVELS, CONTROLS, FIELDS_ONLY, METHODS, SCOPES, ExperimentConfig, run_experiment
+from .experiment import CONTROL_LEVELS, CONTROLS, FIELDS_ONLY, SCOPES, ExperimentConfig, run_experiment
+from .methods import METHODS
 from .models import MODELS
 from .train import OPTIMIZERS
 
@@ -48,7 +49,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The flags; values stay text here and are parsed and checked by ``run_args`` (choices also by argparse)."""
     a = p.add_argument
     a("--config", type=Path, help="TOML file with any of these settings (flags override it)")
-    a("--method", choices=METHODS, help="pruning method (default imp)")
+    a("--method", choices=list(METHODS), help="pruning method (default imp)")
     a("--model", choices=MODELS, help="lenet300 (hidden 300-100) or mlp (give --hidden)")
     a("--hidden", help="hidden sizes for --model mlp, e.g. 300,100")
     a("--input", help="784 (28x28) or 256 (16x16 deskewed, as WANN MNIST); any size with --synthetic")
@@ -152,8 +153,10 @@ class _Parser(argparse.ArgumentParser):
         raise PruneError(message)
 
 
-def main(argv: list[str] | None = None) -> int:
-    p = _Parser(prog="python -m prune_baselines",
+def main(argv: list[str] | None = None, prog: str = "python -m prune_baselines") -> int:
+    """Parse ``argv`` (default: the command line) and run; ``prog`` is the command shown in usage lines and
+    ``--help`` (``wann prune`` when run through wann). Returns the exit status."""
+    p = _Parser(prog=prog,
                 description="Prune dense networks on MNIST: accuracy against remaining connections.")
     add_arguments(p)
     try:

@@ -1,14 +1,9 @@
 """Run one pruning method for several seeds and write a results folder (format: :mod:`.results`).
 
-Methods (targets are connection counts, so results line up with WANN champions):
-
-* ``imp``: iterative magnitude pruning with rewinding (lottery tickets); controls ``reinit`` and
-  ``random_mask`` (see :mod:`.imp`). Default scope layerwise 20/20/10 (Frankle & Carbin).
-* ``obd``: Optimal Brain Damage, 20 % of the remaining weights per round, fine-tuning between rounds,
-  no rewind. Default scope global.
-* ``synflow``: SynFlow at initialisation (100 iterations, exponential schedule), then training. Global.
-* ``magnitude``: train dense, prune once by |w| to each target, fine-tune. Default scope layerwise.
-* ``random``: a random mask at initialisation (per-layer counts as the layerwise allocation), then train.
+The methods are registered in :mod:`.methods` (targets are connection counts, so results line up with WANN
+champions): ``imp`` (lottery tickets, with the controls ``reinit`` and ``random_mask``), ``obd``,
+``synflow``, ``magnitude`` and ``random``. :class:`Experiment` is the :class:`~.methods.Context` every
+method's runner works in: models, training, evaluation, saving and resuming points.
 
 Every setting is declared with its type and range (a strict pydantic model) and checked before anything
 runs; so are the settings that depend on the data or the model (target, rewind iteration, per-unit floor),
@@ -35,19 +30,16 @@ from pydantic import BeforeValidator, Field, FiniteFloat, ValidationInfo, model_
 from .data import Dataset
 from .errors import PruneError
 from .masks import Masks
+from .methods import METHODS
+from .methods.base import SCOPES, derived_seed, layer_rates
 from .models import MODELS, MLP, build_model, set_state
 from .results import (Point, atomic_write_text, load_npz, load_result, plot, point_arrays, point_path, read_point,
                       save_npz, write_tables)
-from .schedules import layer_rates_for
 from .scoring import layer_allocation
 from .train import Epochs, TrainConfig, TrainStats, evaluate, train
 
-METHODS = ("imp", "synflow", "obd", "magnitude", "random")
 CONTROLS = ("reinit", "random_mask")
-SCOPES = ("layerwise", "global")
 CONTROL_LEVELS = ("last", "all")
-DEFAULT_SCOPE = {"imp": "layerwise", "obd": "global", "synflow": "global", "magnitude": "layerwise",
-                 "random": "layerwise"}
 VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2}
 MAX_SEED_COUNT = 1000
 FIELDS_ONLY = "fields only"
@@ -57,6 +49,16 @@ FIELDS_ONLY = "fields only"
 def _tuple(v):
     """A list as a tuple; a single value stands for a list of one."""
     return tuple(v) if isinstance(v, (list, tuple)) else (v,)
+
+
+def _method(v):
+    """A name registered in :data:`.methods.METHODS` (read when a config is checked, so a method registered
+    later counts too)."""
+    if not isinstance(v, str) or v not in METHODS:
+        names = [repr(m) for m in METHODS]
+        raise ValueError(f"Input should be {', '.join(names[:-1])} or {names[-1]}" if len(names) > 1
+                         else f"Input should be {names[0]}")
+    return v
 
 
 def _seeds(v):
@@ -78,7 +80,7 @@ class ExperimentConfig(TrainConfig):
     """The training settings (:class:`TrainConfig`: ``epochs`` per point, i.e. dense training, every IMP level,
     training after one-shot pruning), then pruning's; typed and range-checked on construction."""
 
-    method: Literal[METHODS] = "imp"
+    method: Annotated[str, BeforeValidator(_method)] = "imp"
     model: Literal[MODELS] = "lenet300"
     hidden: Sizes = ()
     input: Positive = 784
@@ -110,11 +112,13 @@ class ExperimentConfig(TrainConfig):
     def _rules(self, info: ValidationInfo) -> "ExperimentConfig":
         if info.context == FIELDS_ONLY:
             return self
-        self.scope = self.scope or DEFAULT_SCOPE[self.method]
-        if self.controls and self.method != "imp":
-            raise PruneError("controls (reinit, random_mask) are defined for --method imp only")
-        if self.method == "synflow" and self.scope == "layerwise":
-            raise PruneError("synflow ranks globally (its point is to need no layerwise rule); use --scope global")
+        method = METHODS[self.method]
+        self.scope = self.scope or method.default_scope
+        if self.controls and not method.controls:
+            with_controls = ", ".join(name for name, m in METHODS.items() if m.controls)
+            raise PruneError(f"controls ({', '.join(CONTROLS)}) are defined for --method {with_controls} only")
+        if method.check is not None:
+            method.check(self)
         return self
 
     def train_config(self, epochs: float | None = None) -> TrainConfig:
@@ -124,10 +128,6 @@ class ExperimentConfig(TrainConfig):
     def identity(self) -> dict:
         """Everything that defines the points (not the list of seeds): a folder holds one identity."""
         return self.model_dump(mode="json", exclude={"seeds"})
-
-
-def derived_seed(*parts: int) -> int:
-    return int(np.random.SeedSequence([int(p) for p in parts]).generate_state(1)[0])
 
 
 def model_state_arrays(model: MLP) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -148,7 +148,8 @@ def point_masks(model: MLP, point: Point) -> Masks:
 
 
 class Experiment:
-    """Shared machinery of all methods: models, training, evaluation, saving and resuming points."""
+    """Shared machinery of all methods (the :class:`~.methods.Context` their runners get): models, training,
+    evaluation, saving and resuming points."""
 
     def __init__(self, cfg: ExperimentConfig, data: Dataset, out, *, command: str = "",
                  log: Callable[[str], None] | None = None) -> None:
@@ -178,7 +179,7 @@ class Experiment:
     def _check_floor(self, ones: Masks) -> None:
         """The per-unit floor must fit in the smallest target (layerwise: in every layer's share of it)."""
         t, scope = min(self.cfg.target_connections), self.cfg.scope
-        share = layer_allocation(ones.sizes(), t, layer_rates_for(self, ones.names)) if scope == "layerwise" else {}
+        share = layer_allocation(ones.sizes(), t, layer_rates(self.cfg, ones.names)) if scope == "layerwise" else {}
 
         def fits(f: int) -> bool:
             need = {n: m.shape[0] * min(f, m.shape[1]) for n, m in ones.tensors.items()}
@@ -331,9 +332,7 @@ class Experiment:
 
     # the whole run -----------------------------------------------------------------------------
     def run(self) -> list[dict]:
-        from . import imp, schedules
-        runner = {"imp": imp.run_imp, "obd": schedules.run_obd, "synflow": schedules.run_synflow,
-                  "magnitude": schedules.run_magnitude, "random": schedules.run_random}[self.cfg.method]
+        runner = METHODS[self.cfg.method].run
         for seed in self.cfg.seeds:
             t0 = time.perf_counter()
             runner(self, seed)

@@ -43,9 +43,6 @@ class Masks:
     def from_numpy(cls, arrays: dict[str, np.ndarray]) -> "Masks":
         return cls({n: torch.from_numpy(np.asarray(a, dtype=bool).copy()) for n, a in arrays.items()})
 
-    def to_numpy(self) -> dict[str, np.ndarray]:
-        return {n: t.numpy().copy() for n, t in self.tensors.items()}
-
     # queries ------------------------------------------------------------------------------------
     @property
     def names(self) -> list[str]:

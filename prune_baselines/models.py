@@ -37,10 +37,6 @@ class MLP(nn.Module):
     def n_inputs(self) -> int:
         return self.sizes[0]
 
-    def weight_names(self) -> list[str]:
-        """Names of the prunable weight tensors, input layer first."""
-        return [f"layers.{i}.weight" for i in range(len(self.layers))]
-
     def prunable(self) -> list[tuple[str, nn.Parameter]]:
         """(name, weight) for every prunable tensor, in layer order. Biases are never pruned."""
         return [(f"layers.{i}.weight", layer.weight) for i, layer in enumerate(self.layers)]

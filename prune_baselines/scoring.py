@@ -118,10 +118,3 @@ def layer_allocation(sizes: dict[str, int], target: int, rates: dict[str, float]
         raise PruneError(f"cannot split {target} connections over tensors of sizes {sizes}")
     return alloc
 
-
-def layer_rates(names: list[str], scope: str, rate: float, output_rate: float | None) -> dict[str, float]:
-    """Layerwise rates: ``rate`` for every tensor, ``output_rate`` for the last (Frankle & Carbin 20/20/10)."""
-    rates = {n: rate for n in names}
-    if output_rate is not None:
-        rates[names[-1]] = output_rate
-    return rates

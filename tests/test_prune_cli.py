@@ -102,3 +102,15 @@ def test_seeds_flag_is_a_count_or_a_comma_list(text, seeds):
     p = argparse.ArgumentParser()
     add_arguments(p)
     assert _settings(p.parse_args(["--seeds", text])).seeds == seeds
+
+
+@pytest.mark.parametrize("front,prog", [("prune_baselines", "python -m prune_baselines"), ("wann", "wann prune")])
+def test_help_names_the_command_it_was_run_as(front, prog, capsys):
+    if front == "wann":
+        from wann.prune_cli import run
+    else:
+        run = main
+    with pytest.raises(SystemExit) as stop:
+        run(["--help"])
+    assert stop.value.code == 0
+    assert capsys.readouterr().out.startswith(f"usage: {prog} [-h]")

@@ -1,0 +1,22 @@
+"""The pruning methods: ``METHODS`` maps each ``--method`` name to its :class:`~.base.Method`.
+
+A method is one module here with a runner ``run(ctx, seed)`` (:data:`~.base.Runner`: compute or resume the
+points of one seed through the :class:`~.base.Context` it is handed) and ``METHOD = Method(run, ...)``
+(its default scope, whether it takes IMP's controls, rules of its own on the settings), plus one line in
+``METHODS``. The shared prune-and-train loops are in :mod:`.loops`; the command line's ``--method``
+choices and the settings' check of ``method`` read ``METHODS``.
+"""
+from __future__ import annotations
+
+from . import imp, magnitude, obd, random, synflow
+from .base import Context, Method, Runner
+
+METHODS: dict[str, Method] = {
+    "imp": imp.METHOD,
+    "synflow": synflow.METHOD,
+    "obd": obd.METHOD,
+    "magnitude": magnitude.METHOD,
+    "random": random.METHOD,
+}
+
+__all__ = ["METHODS", "Context", "Method", "Runner"]
