@@ -17,6 +17,7 @@ import tomli_w
 
 from wann import activations
 from wann.errors import UserError
+from wann.io import toml_value
 from wann.genome import PHENOTYPES
 from wann.ranking import CROWDING_MODES
 
@@ -90,11 +91,7 @@ def parse_override(text: str) -> tuple[str, str, Any]:
         raise UserError(f"--set {text!r}: expected section.key=value, e.g. --set search.pop_size=64")
     dotted, raw = text.split("=", 1)
     section, key = dotted.strip().split(".", 1)
-    try:
-        value = tomllib.loads(f"v = {raw.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = raw.strip()
-    return section, key, value
+    return section, key, toml_value(raw)
 
 
 def load_config(path: str | Path, overrides: list[str] | None = None) -> Config:

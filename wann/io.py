@@ -121,3 +121,13 @@ def read_json(path: str | Path, what: str) -> dict:
     if not isinstance(data, dict):
         raise UserError(f"{what} {path} is corrupt (expected a JSON object)")
     return data
+
+
+def toml_value(raw: str):
+    """The value of ``raw`` read as a TOML value (``64``, ``[1, 2]``, ``"x"``, ``true``); else the text itself."""
+    import tomllib
+
+    try:
+        return tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw.strip()

@@ -11,7 +11,7 @@ connections leave each pixel.
 from __future__ import annotations
 
 import math
-import os
+import io
 from pathlib import Path
 from typing import Sequence
 
@@ -26,6 +26,7 @@ from matplotlib.patches import Rectangle  # noqa: E402
 
 from wann.activations import NAMES, TABLE  # noqa: E402
 from wann.genome import BIAS, HIDDEN, INPUT, KIND_NAMES, OUTPUT, Genome  # noqa: E402
+from wann.io import write_atomic  # noqa: E402
 
 FORMATS = ("png", "svg")
 MARKERS = {a.id: a.marker for a in TABLE}
@@ -125,19 +126,16 @@ def _place(g: nx.DiGraph, left: list[int], outputs: list[int], last: int, grid) 
 
 # ---- drawing --------------------------------------------------------------------------
 def save_figure(fig, stem: str | Path, formats: Sequence[str] = FORMATS, dpi: int = 150) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg`` (each via a temp file and a rename); close the figure."""
+    """Write ``stem.png`` and ``stem.svg`` (each whole or not at all: ``wann.io.write_atomic``); close the figure."""
     stem = Path(stem)
     paths = []
     try:
         for fmt in formats:
             path = stem.with_name(f"{stem.name}.{fmt}")
-            tmp = path.with_name(f".{path.name}.tmp")
-            try:
-                with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (editable, searchable)
-                    fig.savefig(tmp, format=fmt, dpi=dpi, bbox_inches="tight")
-                os.replace(tmp, path)
-            finally:
-                tmp.unlink(missing_ok=True)
+            buf = io.BytesIO()
+            with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (editable, searchable)
+                fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
+            write_atomic(path, buf.getvalue())
             paths.append(path)
     finally:
         plt.close(fig)

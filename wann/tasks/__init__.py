@@ -13,6 +13,7 @@ import importlib
 from typing import Any, Sequence
 
 from wann.errors import UserError
+from wann.io import toml_value
 from wann.tasks.protocol import Task
 
 # name -> "module:OptionsClass:TaskClass" (imported when first used)
@@ -65,17 +66,12 @@ def check_fits(genome, task, where: str) -> None:
 
 def task_options(task_dict: dict, source: str, overrides: Sequence[str] = ()) -> object:
     """The options dataclass of a champion's ``task`` entry, with ``key=value`` overrides (TOML values)."""
-    import tomllib
-
     values = dict(task_dict)
     for text in overrides:
         key, sep, raw = text.partition("=")
         if not sep:
-            raise UserError(f"--task {text!r}: expected key=value, e.g. --task max_steps=1000")
-        try:
-            values[key.strip()] = tomllib.loads(f"v = {raw.strip()}")["v"]
-        except tomllib.TOMLDecodeError:
-            values[key.strip()] = raw.strip()
+            raise UserError(f"--set task.{text}: expected task.key=value, e.g. --set task.max_steps=1000")
+        values[key.strip()] = toml_value(raw)
     try:
         cls = task_options_class(values.get("name", ""))
         return cls(**values)
