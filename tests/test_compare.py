@@ -10,7 +10,7 @@ from prune_baselines.results import point_arrays, read_point, save_npz
 from wann.cli import main
 from wann.compare import Network, markdown, markdown_budgets, markdown_weights, pruned_networks, score, series_label, summarize
 from wann.genome import BIAS, INPUT, OUTPUT, Genome
-from wann.pruned_graph import mlp_genome
+from wann.compare.pruned_graph import mlp_genome
 
 X = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 1.0], [1.0, 3.0]])
 Y = np.array([0, 1, 1, 1])
@@ -135,9 +135,9 @@ def test_cli_errors(tmp_path, capsys):
 
 @pytest.mark.slow
 def test_cli_end_to_end_writes_tables(tmp_path, monkeypatch):
-    import wann.compare as cmp
+    from wann.compare import scoring
 
-    monkeypatch.setattr(cmp, "mnist_test_set", lambda data_dir, n: (X, Y))
+    monkeypatch.setattr(scoring, "mnist_test_set", lambda data_dir, n: (X, Y))
     out = tmp_path / "out"
     assert main(["compare", "--baselines", str(_prune_folder(tmp_path)), "--weights=-1,2", "--out", str(out)]) == 0
     doc = json.loads((out / "compare.json").read_text())

@@ -9,7 +9,7 @@ from prune_baselines.masks import Masks
 from prune_baselines.models import build_model
 from wann.genome import Genome
 from wann.network import compile_genome, forward
-from wann.pruned_graph import live_genome, mlp_genome, shared_forward
+from wann.compare.pruned_graph import live_genome, mlp_genome, shared_forward
 
 
 def _pruned(seed: int = 0):
