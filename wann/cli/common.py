@@ -91,6 +91,20 @@ def champion_task(data: dict, file: Path, genome, overrides: Sequence[str] = (),
     return task
 
 
+def champion_job(path: Path, args: argparse.Namespace, suffix: str):
+    """What ``eval`` and ``tune`` start from: (champion, its JSON, its file, task overrides, its trial task, output
+    file: ``--out`` or ``<champion><suffix>`` beside it), the output folder checked writable before any work."""
+    from wann.io import check_writable
+    from wann.rundir import load_champion
+
+    c, data, file = load_champion(path)
+    overrides = task_overrides(args)
+    task = champion_task(data, file, c.genome, overrides, trial=True)
+    out = Path(args.out) if args.out else beside(file, suffix)
+    check_writable(out.parent)  # before minutes of work, not after
+    return c, data, file, overrides, task, out
+
+
 def io_names(data: dict, file: Path, genome):
     """(input names, output names, input shape) from the champion's task; generic names if it cannot be built.
 

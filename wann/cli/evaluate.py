@@ -5,10 +5,9 @@ import argparse
 import time
 from pathlib import Path
 
-from wann.cli.common import backend_flags, beside, champion_paths, champion_task, evaluator_factory, say, task_flags, \
-    task_overrides
+from wann.cli.common import backend_flags, beside, champion_job, champion_paths, evaluator_factory, say, task_flags
 from wann.errors import UserError
-from wann.io import check_writable, write_json
+from wann.io import write_json
 from wann.rundir import load_champion
 
 
@@ -46,11 +45,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 def _eval_one(path: Path, args: argparse.Namespace) -> dict:
     from wann.protocol import evaluate_champion
 
-    c, data, file = load_champion(path)
-    overrides = task_overrides(args)
-    task = champion_task(data, file, c.genome, overrides, trial=True)
-    out = Path(args.out) if args.out else beside(file, ".eval.json")
-    check_writable(out.parent)  # before minutes of work, not after
+    c, data, file, overrides, task, out = champion_job(path, args, ".eval.json")
     tuned, tuned_file = None, args.tuned
     tuned_beside = beside(file, ".tuned.json")
     if tuned_file is None and tuned_beside.exists() and c.genome.conn_weight is None:

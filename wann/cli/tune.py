@@ -6,11 +6,9 @@ import dataclasses
 from pathlib import Path
 
 from wann import champion as champ
-from wann.cli.common import backend_flags, beside, champion_paths, champion_task, evaluator_factory, say, task_flags, \
-    task_overrides
+from wann.cli.common import backend_flags, champion_job, champion_paths, evaluator_factory, say, task_flags
 from wann.errors import UserError
-from wann.io import check_writable, write_json
-from wann.rundir import load_champion
+from wann.io import write_json
 from wann.tune import TuneSettings
 
 
@@ -57,11 +55,7 @@ def _tune_one(path: Path, args: argparse.Namespace) -> None:
     from wann.tasks import make_task, task_options, with_rollouts
     from wann.tune import test_report, tune
 
-    c, data, file = load_champion(path)
-    overrides = task_overrides(args)
-    task = champion_task(data, file, c.genome, overrides, trial=True)
-    out = Path(args.out) if args.out else beside(file, ".tuned.json")
-    check_writable(out.parent)  # before minutes of work, not after
+    c, data, file, overrides, task, out = champion_job(path, args, ".tuned.json")
     try:
         settings = TuneSettings(generations=args.generations, popsize=args.popsize, sigma=args.sigma,
                                 seeds_per_generation=args.seeds_per_generation, epochs=args.epochs,
