@@ -3,9 +3,13 @@ it; the Task protocol's optional capabilities are declared and found by isinstan
 from __future__ import annotations
 
 import json
+import signal
+from dataclasses import dataclass
 
+import numpy as np
 import pytest
 
+from tests.conftest import REPO
 from wann import tasks
 from wann.cli import main
 from wann.tasks.protocol import ChampionSummary, Ensemble, HeldOutMetric, ImageInputs, LabelledTestSet, TrainingData
@@ -69,3 +73,101 @@ def test_your_own_gymnasium_env_by_module_and_id(tmp_path):
     rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
     assert len(rows) == 6 and all(-100 <= r["best_mean"] <= 0 for r in rows)  # 50 steps, distance <= 2
     assert json.loads((run / "champion.json").read_text())["task"]["env_id"] == "tests.toy_env:ReachTarget-v0"
+
+
+@dataclass
+class BrokenOptions:
+    name: str = "broken"
+    kind: str = "no_score"
+
+
+class BrokenTask:
+    """A task with one fault of a kind, chosen by its options: what the checks must catch before any work."""
+
+    n_inputs, n_outputs, n_rollouts = 2, 1, 2
+    input_names, output_names, activations = ("a", "b"), ("y",), (1, 5)
+
+    def __init__(self, options: BrokenOptions) -> None:
+        self.name = options.name
+        if options.kind == "no_score":
+            self.score = None
+        elif options.kind == "names":
+            self.output_names = ("y", "z")
+        elif options.kind == "activations":
+            self.activations = (1, 42)
+
+    def score(self, net, weights, seed):
+        return np.zeros(len(weights))  # kind "shape": [n_weights] instead of [n_weights, n_rollouts]
+
+
+@pytest.mark.parametrize("entry, message", [
+    ("tests.no_such_module:SignOptions:SignTask", "cannot import 'tests.no_such_module'"),
+    ("tests.toy_task:SignOption:SignTask", "has no class 'SignOption'"),
+    ("tests.toy_task:SignTask", "not of the form 'module:OptionsClass:TaskClass'"),
+])
+def test_a_broken_registry_entry_is_a_clear_error(entry, message, monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(tasks.REGISTRY, "sign", entry)
+    cfg = tmp_path / "sign.toml"
+    cfg.write_text('[task]\nname = "sign"\n')
+    assert main(["evolve", str(cfg), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and message in err and "task registry entry 'sign'" in err
+    assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("no_score", "no method score(net, weights, seed)"),
+    ("names", "2 output_names for 1 n_outputs"),
+    ("activations", "activations (1, 42)"),
+])
+def test_a_task_that_breaks_the_protocol_fails_before_the_run_folder(kind, message, monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(tasks.REGISTRY, "broken", "tests.test_extension_points:BrokenOptions:BrokenTask")
+    cfg = tmp_path / "b.toml"
+    cfg.write_text(f'[task]\nname = "broken"\nkind = "{kind}"\n')
+    assert main(["evolve", str(cfg), "--out", str(tmp_path / "r")]) == 2
+    err = capsys.readouterr().err
+    assert "does not follow the Task protocol" in err and message in err and not (tmp_path / "r").exists()
+
+
+def test_a_score_of_the_wrong_shape_is_a_clear_error(monkeypatch, tmp_path, capsys):
+    monkeypatch.setitem(tasks.REGISTRY, "broken", "tests.test_extension_points:BrokenOptions:BrokenTask")
+    cfg = tmp_path / "b.toml"
+    cfg.write_text('[task]\nname = "broken"\nkind = "shape"\n[search]\npop_size = 4\n')
+    assert main(["evolve", str(cfg), "--out", str(tmp_path / "r")]) == 2
+    assert "returned an array of shape (6,); the Task protocol asks for [n_weights, n_rollouts] = (6, 2)" in \
+        capsys.readouterr().err
+
+
+def test_task_overrides_of_eval_are_typed_like_the_config(sign_task, tmp_path, capsys):
+    cfg = tmp_path / "sign.toml"
+    cfg.write_text('[run]\ngenerations = 2\n[task]\nname = "sign"\n[search]\npop_size = 8\n')
+    run = tmp_path / "run"
+    assert main(["evolve", str(cfg), "--out", str(run), "--quiet"]) == 0
+    capsys.readouterr()
+    for flag, message in ((["--set", "task.samples=abc"], "[task] samples = 'abc' should be of type int"),
+                          (["--task", "sampels=3"], "unknown key(s) ['sampels'] in [task]; valid keys: "
+                                                    "['name', 'rollouts', 'samples']"),
+                          (["--task", "samples"], "task override 'samples': expected KEY=VALUE")):
+        assert main(["eval", str(run), "--trials", "2", *flag]) == 2
+        assert message in capsys.readouterr().err
+
+
+def test_an_env_module_that_cannot_be_imported_is_named(tmp_path, capsys):
+    cfg = tmp_path / "reach.toml"
+    cfg.write_text('[task]\nname = "gym"\nenv_id = "tests.no_such_env:ReachTarget-v0"\n')
+    assert main(["evolve", str(cfg), "--out", str(tmp_path / "r")]) == 2
+    assert "cannot import module 'tests.no_such_env'" in capsys.readouterr().err
+
+
+def test_ctrl_c_outside_the_generations_exits_130_without_a_traceback(tmp_path, monkeypatch, capsys):
+    import wann.protocol
+
+    monkeypatch.setattr(signal, "signal", lambda *a: None)  # leave this process's Ctrl-C handler alone
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(wann.protocol, "evaluate_champion", interrupted)
+    champion = tmp_path / "c.json"
+    champion.write_text((REPO / "tests" / "fixtures" / "legacy_champion.json").read_text())
+    assert main(["eval", str(champion), "--trials", "2"]) == 130
+    assert capsys.readouterr().err.startswith("interrupted")

@@ -130,7 +130,7 @@ def test_task_options_overrides_and_errors():
         task_options(TASK, "f.json", ["nope=1"])
     with pytest.raises(UserError, match="unknown task"):
         task_options({"name": "nosuch"}, "f.json")
-    with pytest.raises(UserError, match="key=value"):
+    with pytest.raises(UserError, match="expected KEY=VALUE"):
         task_options(TASK, "f.json", ["max_steps"])
     assert topology(with_weights(random_genome(1), np.ones(random_genome(1).conn_innov.size))).conn_weight is None
 

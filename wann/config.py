@@ -18,6 +18,7 @@ import tomli_w
 from wann import activations
 from wann.errors import UserError
 from wann.io import toml_value
+from wann.typed import build
 from wann.genome import PHENOTYPES
 from wann.ranking import CROWDING_MODES
 
@@ -135,36 +136,14 @@ def config_from_dict(raw: dict, overrides: list[str], source: str = "<config>") 
     except KeyError as exc:
         raise UserError(f"{source}: [task] name: {exc.args[0]}") from None
     cfg = Config(
-        run=_build(RunConfig, raw.get("run", {}), "run", source),
-        task=_build(options_cls, task_raw, "task", source),
-        search=_build(SearchConfig, raw.get("search", {}), "search", source),
-        evaluation=_build(EvaluationConfig, raw.get("evaluation", {}), "evaluation", source),
+        run=build(RunConfig, raw.get("run", {}), "run", source),
+        task=build(options_cls, task_raw, "task", source),
+        search=build(SearchConfig, raw.get("search", {}), "search", source),
+        evaluation=build(EvaluationConfig, raw.get("evaluation", {}), "evaluation", source),
         source=source,
     )
     _check(cfg)
     return cfg
-
-
-def _build(cls, table: dict, section: str, source: str):
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    unknown = sorted(set(table) - set(fields))
-    if unknown:
-        raise UserError(f"{source}: unknown key(s) {unknown} in [{section}]; valid keys: {sorted(fields)}")
-    defaults = cls()
-    values = {}
-    for key, value in table.items():
-        expected = type(getattr(defaults, key))
-        if expected is float and isinstance(value, int) and not isinstance(value, bool):
-            value = float(value)
-        if not isinstance(value, expected) or (expected is int and isinstance(value, bool)):
-            raise UserError(f"{source}: [{section}] {key} = {value!r} should be of type {expected.__name__}")
-        if expected is float and not math.isfinite(value):
-            raise UserError(f"{source}: [{section}] {key} = {value!r} should be a finite number")
-        values[key] = value
-    try:
-        return cls(**values)
-    except (ValueError, TypeError) as exc:
-        raise UserError(f"{source}: [{section}] {exc}") from None
 
 
 def _check(cfg: Config) -> None:

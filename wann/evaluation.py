@@ -18,6 +18,7 @@ from typing import Callable, Protocol, Sequence
 
 import numpy as np
 
+from wann.errors import UserError
 from wann.network import Net
 from wann.tasks import Task
 
@@ -46,7 +47,12 @@ def score_batch(task: Task, weights: np.ndarray, nets: Sequence[Net], seeds: Seq
         if (net.n_in, net.n_out) != (task.n_inputs, task.n_outputs):
             raise ValueError(f"a network with {net.n_in} inputs and {net.n_out} outputs cannot run on task "
                              f"{task.name} ({task.n_inputs} inputs, {task.n_outputs} outputs)")
-        out[i] = task.score(net, weights, int(seed))
+        got = np.asarray(task.score(net, weights, int(seed)), dtype=np.float64)
+        if got.shape != out.shape[1:]:
+            raise UserError(f"task {task.name!r}: score(net, weights, seed) returned an array of shape {got.shape}; "
+                            f"the Task protocol asks for [n_weights, n_rollouts] = {out.shape[1:]} "
+                            "(wann/tasks/protocol.py)")
+        out[i] = got
     out[~np.isfinite(out)] = NONFINITE
     return out
 

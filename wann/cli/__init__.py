@@ -7,8 +7,10 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
 
 from wann.cli import compare, evaluate, evolve, export, plot, reference, show, summarize, tune
 from wann.errors import UserError
@@ -35,8 +37,15 @@ def main(argv: list[str] | None = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 141
     except Interrupted as exc:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a further Ctrl-C while exiting changes nothing
         print(f"interrupted after generation {exc.generation}; checkpoint written. "
               f"Continue with: wann resume {args.out_dir_used}", file=sys.stderr)
+        return 130
+    except KeyboardInterrupt:  # a Ctrl-C outside a run's generations (starting, closing, eval, tune, ...)
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        folder = getattr(args, "out_dir_used", None)
+        resume = f" Continue with: wann resume {folder}" if folder and Path(folder).exists() else ""
+        print(f"interrupted; nothing half-written.{resume}", file=sys.stderr)
         return 130
 
 

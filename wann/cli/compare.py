@@ -30,8 +30,8 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_compare)
 
     pr = sub.add_parser("prune", add_help=False,
-                        help="prune dense networks on MNIST (IMP, SynFlow, OBD, magnitude, random); "
-                             "flags: wann prune --help")
+                        help="prune dense networks on MNIST (lottery tickets and the other methods of "
+                             "prune_baselines: wann prune --help)")
     pr.set_defaults(func=cmd_prune, passes_flags_on=True)
 
 

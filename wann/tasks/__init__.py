@@ -14,6 +14,7 @@ from typing import Any, Sequence
 
 from wann.errors import UserError
 from wann.io import toml_value
+from wann.typed import build
 from wann.tasks.protocol import Task
 
 # name -> "module:OptionsClass:TaskClass" (imported when first used)
@@ -30,10 +31,23 @@ def names() -> list[str]:
 
 
 def _lookup(name: str) -> tuple[type, type]:
+    """(options class, task class) of ``name``: KeyError if unknown, UserError if its registry entry is broken."""
     if name not in REGISTRY:
         raise KeyError(f"unknown task {name!r}; known tasks: {names()}")
-    module, opts, task = REGISTRY[name].split(":")
-    mod = importlib.import_module(module)
+    entry = REGISTRY[name]
+    where = (f"task registry entry {name!r}: {entry!r} (wann.tasks.REGISTRY: 'module:OptionsClass:TaskClass', "
+             "the module importable: installed or on PYTHONPATH)")
+    parts = entry.split(":") if isinstance(entry, str) else []
+    if len(parts) != 3:
+        raise UserError(f"{where}: not of the form 'module:OptionsClass:TaskClass'")
+    module, opts, task = parts
+    try:
+        mod = importlib.import_module(module)
+    except ImportError as exc:
+        raise UserError(f"{where}: cannot import {module!r}: {exc}") from None
+    missing = [n for n in (opts, task) if not isinstance(getattr(mod, n, None), type)]
+    if missing:
+        raise UserError(f"{where}: module {module!r} has no class {missing[0]!r}")
     return getattr(mod, opts), getattr(mod, task)
 
 
@@ -48,8 +62,39 @@ def task_class(name: str) -> type:
 
 
 def make_task(options: Any) -> Task:
-    """Build the task described by an options dataclass (its ``name`` field picks the task)."""
-    return _lookup(options.name)[1](options)
+    """Build the task described by an options dataclass (its ``name`` field picks the task); UserError if the
+    built task lacks a member of the Task protocol or has inconsistent ones (``check_task``)."""
+    task = _lookup(options.name)[1](options)
+    check_task(task)
+    return task
+
+
+def check_task(task: Any) -> None:
+    """UserError naming the task unless it has the members of ``wann.tasks.protocol.Task`` with sane values.
+
+    Run on every task as it is built, so a task written by a user fails before a run folder is made."""
+    from wann import activations
+
+    name = getattr(task, "name", type(task).__name__)
+    problems = [f"no attribute {a!r}" for a in ("name", "n_inputs", "n_outputs", "input_names", "output_names",
+                                               "activations", "n_rollouts") if not hasattr(task, a)]
+    if not callable(getattr(task, "score", None)):
+        problems.append("no method score(net, weights, seed)")
+    if not problems:
+        for a in ("n_inputs", "n_outputs", "n_rollouts"):
+            v = getattr(task, a)
+            if not isinstance(v, int) or isinstance(v, bool) or v < 1:
+                problems.append(f"{a} = {v!r} (an int >= 1)")
+        for a, n in (("input_names", "n_inputs"), ("output_names", "n_outputs")):
+            if len(getattr(task, a)) != getattr(task, n):
+                problems.append(f"{len(getattr(task, a))} {a} for {getattr(task, n)} {n}")
+        bad = [a for a in task.activations if a not in activations.NAMES]
+        if bad or not len(task.activations):
+            problems.append(f"activations {tuple(task.activations)} (ids of wann.activations: "
+                            f"{sorted(activations.NAMES)})")
+    if problems:
+        raise UserError(f"task {name!r} ({type(task).__module__}.{type(task).__name__}) does not follow the Task "
+                        "protocol (wann/tasks/protocol.py): " + "; ".join(problems))
 
 
 def check_fits(genome, task, where: str) -> None:
@@ -70,15 +115,13 @@ def task_options(task_dict: dict, source: str, overrides: Sequence[str] = ()) ->
     for text in overrides:
         key, sep, raw = text.partition("=")
         if not sep:
-            raise UserError(f"--set task.{text}: expected task.key=value, e.g. --set task.max_steps=1000")
+            raise UserError(f"task override {text!r}: expected KEY=VALUE, e.g. --set task.max_steps=1000")
         values[key.strip()] = toml_value(raw)
     try:
         cls = task_options_class(values.get("name", ""))
-        return cls(**values)
     except KeyError as exc:
         raise UserError(f"{source}: task: {exc.args[0]}") from None
-    except (TypeError, ValueError) as exc:
-        raise UserError(f"{source}: task options {values}: {exc}") from None
+    return build(cls, values, "task", source + (" with the task overrides " + " ".join(overrides) if overrides else ""))
 
 
 def with_rollouts(options, n: int):

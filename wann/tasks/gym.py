@@ -58,11 +58,15 @@ KNOWN_NAMES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
 def find_spec(env_id: str) -> EnvSpec:
     """The registered spec of ``env_id`` (``module:EnvId`` imports ``module`` first); ValueError if unknown."""
     module, _, name = env_id.rpartition(":")
-    try:
-        if module:
+    if module:
+        try:
             importlib.import_module(module)
+        except ImportError as exc:
+            raise ValueError(f"env_id {env_id!r}: cannot import module {module!r} ({exc}); it must be importable "
+                             "(installed, or on PYTHONPATH) and register the env when imported") from None
+    try:
         return gym.spec(name)
-    except (gym.error.Error, ImportError) as exc:
+    except gym.error.Error as exc:
         raise ValueError(f"env_id {env_id!r} is not a registered gymnasium environment: {exc} "
                          "(list them with: python -c 'import gymnasium; gymnasium.pprint_registry()')") from None
 
