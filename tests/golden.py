@@ -193,6 +193,7 @@ def run_command(argv: list[str]) -> tuple[int, str, str]:
 
 def run_all(w: Path, mnist: Path) -> dict[str, dict]:
     """Run every command in ``w``; per command: exit code, masked stdout/stderr, the files it changed."""
+    w, mnist = Path(w).resolve(), Path(mnist).resolve()  # commands resolve symlinks; so does the masking
     import matplotlib
 
     matplotlib.rcParams["svg.hashsalt"] = "wann-golden"  # SVG element ids from a fixed salt, not a random one
