@@ -107,9 +107,11 @@ def _mask_markdown(text: str) -> str:
         if not line.startswith("|"):
             timed = []
             continue
+        if re.match(r"\|\s*-{3}", line):  # the separator under a header
+            continue
         cells = line.strip().strip("|").split("|")
-        if i + 1 < len(lines) and lines[i + 1].startswith("| ---"):
-            timed = [bool(TIME_KEY.search(c.strip().replace(" ", "_"))) for c in cells]
+        if i + 1 < len(lines) and re.match(r"\|\s*-{3}", lines[i + 1]):  # a header: a word of it names a time
+            timed = [any(TIME_KEY.search(word) for word in re.findall(r"[A-Za-z_]+", c)) for c in cells]
         elif timed and len(cells) == len(timed):
             lines[i] = "|" + "|".join(" <T> " if t else c for c, t in zip(cells, timed)) + "|"
     return "\n".join(lines)
