@@ -55,7 +55,7 @@ def one(genome, task_dict, name, seed, generations, trials, out: Path) -> dict:
     from wann.evaluators import make_evaluator
     from wann.network import compile_genome
     from wann.tasks import make_task
-    from wann.tune import TuneSettings, _with_cw, tune
+    from wann.tuning import TuneSettings, _with_cw, tune
 
     file = out / f"{name.split(' (')[0].replace(' ', '_').replace(',', '')}_seed{seed}.json"
     if file.exists():
@@ -132,7 +132,7 @@ def main() -> None:
         futures = [pool.submit(one, genome, task_dict, n, s, a.generations, a.trials, out)
                    for n in names for s in range(a.seeds)]
         results = [f.result() for f in futures]
-    from wann.tune import TuneSettings
+    from wann.tuning import TuneSettings
 
     patience = TuneSettings().patience
     rules = [int(k) for k in a.patience.split(",")]

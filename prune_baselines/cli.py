@@ -135,7 +135,8 @@ def run_args(args: argparse.Namespace, argv: list[str] | None = None) -> int:
         data = load_dataset(s.data_dir, cfg.input, n_train=cfg.n_train or None, n_test=cfg.n_test or None)
     out = Path(s.out or Path("runs") / "prune" / f"{cfg.method}_{cfg.model}_{cfg.input}")
     command = "python -m prune_baselines " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
-    records = run_experiment(cfg, data, out, command=command, log=None if s.quiet else stderr_log)
+    records = run_experiment(cfg, data, out, command=command, log=None if s.quiet else stderr_log,
+                             progress=not s.quiet)
     last = [r for r in records if r["variant"] == "ticket"]
     if last:
         for seed in sorted({r["seed"] for r in last}):

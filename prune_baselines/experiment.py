@@ -21,7 +21,7 @@ import platform
 import sys
 import time
 from pathlib import Path
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Callable, Iterable, Literal, TypeVar
 
 import numpy as np
 import torch
@@ -33,10 +33,13 @@ from .masks import Masks
 from .methods import METHODS
 from .methods.base import SCOPES, derived_seed, layer_rates
 from .models import MODELS, MLP, build_model, set_state
+from .progress import each
 from .results import (Point, atomic_write_text, load_npz, load_result, plot, point_arrays, point_path, read_point,
                       save_npz, write_tables)
 from .scoring import layer_allocation
 from .train import Epochs, TrainConfig, TrainStats, evaluate, train
+
+T = TypeVar("T")
 
 CONTROLS = ("reinit", "random_mask")
 CONTROL_LEVELS = ("last", "all")
@@ -152,9 +155,10 @@ class Experiment:
     evaluation, saving and resuming points."""
 
     def __init__(self, cfg: ExperimentConfig, data: Dataset, out, *, command: str = "",
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None, progress: bool = False) -> None:
         self.cfg, self.data, self.out = cfg, data, Path(out)
         self.log = log or (lambda msg: None)
+        self.progress = progress
         self.records: list[dict] = []
         self.provenance = {"command": command, "seeds": list(cfg.seeds), "dataset": data.name,
                            "synthetic": data.synthetic,
@@ -278,7 +282,11 @@ class Experiment:
                              f"--floor 1")
         return train(model, masks, self.data, self.cfg.train_config(epochs),
                      derived_seed(seed, level, VARIANT_IDS[variant]), snapshot_iteration=snapshot_iteration,
-                     log=self.log, label=label)
+                     log=self.log, label=label, progress=self.progress)
+
+    def levels(self, seed: int, items: Iterable[T]) -> Iterable[T]:
+        """``items`` (one per level) with a progress bar over them (terminal only, ``progress``)."""
+        return each(items, f"[{self.cfg.method} seed {seed}] levels", self.progress, unit="level")
 
     def finish(self, seed: int, variant: str, level: int, model: MLP, masks: Masks, stats: TrainStats | None,
                extra_wall: float = 0.0, before: dict | None = None) -> dict:
@@ -343,6 +351,7 @@ class Experiment:
 
 
 def run_experiment(cfg: ExperimentConfig, data: Dataset, out, *, command: str = "",
-                   log: Callable[[str], None] | None = None) -> list[dict]:
-    """Run ``cfg`` on ``data`` and write (or complete) the results folder ``out``; returns the records."""
-    return Experiment(cfg, data, out, command=command, log=log).run()
+                   log: Callable[[str], None] | None = None, progress: bool = False) -> list[dict]:
+    """Run ``cfg`` on ``data`` and write (or complete) the results folder ``out``; returns the records.
+    ``progress``: bars over levels and training batches on a terminal."""
+    return Experiment(cfg, data, out, command=command, log=log, progress=progress).run()

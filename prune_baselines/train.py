@@ -8,7 +8,6 @@ epoch comes from ``numpy.random.default_rng(seed)``.
 from __future__ import annotations
 
 import math
-import sys
 import time
 from dataclasses import dataclass
 from typing import Annotated, Callable, Literal
@@ -21,6 +20,7 @@ from pydantic import Field, FiniteFloat
 from .data import Dataset
 from .errors import PruneError, Settings
 from .masks import Masks
+from .progress import bar, write
 from .models import get_state
 
 OPTIMIZERS = ("adam", "sgd")
@@ -72,9 +72,10 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
           snapshot_iteration: int | None = None, log: Callable[[str], None] | None = None,
-          label: str = "") -> TrainStats:
+          label: str = "", progress: bool = False) -> TrainStats:
     """Train ``model`` in place under ``masks``; pruned weights are exactly zero throughout. A loss that is
-    not finite (checked every epoch) stops training with a PruneError."""
+    not finite (checked every epoch) stops training with a PruneError. ``progress``: a bar over the minibatches
+    (terminal only)."""
     masks.check_model(model)
     model.train()
     masks.apply_(model)
@@ -89,35 +90,37 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
     t0, c0 = time.perf_counter(), time.process_time()
     it = 0
     loss_val = float("nan")
-    while it < total:
-        perm = torch.from_numpy(rng.permutation(n))
-        epoch_loss = torch.zeros(())
-        steps = 0
-        for b in range(per_epoch):
-            if it >= total:
-                break
-            idx = perm[b * bs:(b + 1) * bs]
-            loss = F.cross_entropy(model(x[idx], masks), y[idx])
-            if cfg.weight_decay:
-                loss = loss + 0.5 * cfg.weight_decay * sum(((w * m) ** 2).sum() for w, m in zip(weights, mult))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            with torch.no_grad():
-                for w, m in zip(weights, mult):
-                    w.mul_(m)
-            epoch_loss += loss.detach()
-            steps += 1
-            it += 1
-            if snapshot_iteration is not None and it == snapshot_iteration:
-                snapshot = get_state(model)
-        loss_val = float(epoch_loss) / max(steps, 1)
-        if not math.isfinite(loss_val):
-            raise PruneError(f"{label} training loss is {loss_val} after {it} iterations: training diverged; "
-                             f"lower the learning rate (lr {cfg.lr:g})".lstrip())
-        if log is not None:
-            log(f"{label} epoch {it / per_epoch:.2f}/{cfg.epochs:g} loss {loss_val:.4f} "
-                f"({time.perf_counter() - t0:.1f}s)")
+    with bar(total, f"{label} training".lstrip(), progress, unit="batch", position=1) as batches:
+        while it < total:
+            perm = torch.from_numpy(rng.permutation(n))
+            epoch_loss = torch.zeros(())
+            steps = 0
+            for b in range(per_epoch):
+                if it >= total:
+                    break
+                idx = perm[b * bs:(b + 1) * bs]
+                loss = F.cross_entropy(model(x[idx], masks), y[idx])
+                if cfg.weight_decay:
+                    loss = loss + 0.5 * cfg.weight_decay * sum(((w * m) ** 2).sum() for w, m in zip(weights, mult))
+                opt.zero_grad(set_to_none=True)
+                loss.backward()
+                opt.step()
+                with torch.no_grad():
+                    for w, m in zip(weights, mult):
+                        w.mul_(m)
+                epoch_loss += loss.detach()
+                steps += 1
+                it += 1
+                batches.update()
+                if snapshot_iteration is not None and it == snapshot_iteration:
+                    snapshot = get_state(model)
+            loss_val = float(epoch_loss) / max(steps, 1)
+            if not math.isfinite(loss_val):
+                raise PruneError(f"{label} training loss is {loss_val} after {it} iterations: training diverged; "
+                                 f"lower the learning rate (lr {cfg.lr:g})".lstrip())
+            if log is not None:
+                log(f"{label} epoch {it / per_epoch:.2f}/{cfg.epochs:g} loss {loss_val:.4f} "
+                    f"({time.perf_counter() - t0:.1f}s)")
     if snapshot_iteration is not None and snapshot is None:
         raise PruneError(f"rewind iteration {snapshot_iteration} is beyond the {total} training iterations")
     return TrainStats(epochs=total / per_epoch if per_epoch else 0.0, iterations=total,
@@ -137,4 +140,5 @@ def evaluate(model, masks: Masks | None, x: torch.Tensor, y: torch.Tensor, batch
 
 
 def stderr_log(msg: str) -> None:
-    print(msg, file=sys.stderr, flush=True)
+    """A progress line on stderr (kept clear of any progress bar)."""
+    write(msg)

@@ -35,6 +35,7 @@ TIME_TEXT = [
     (re.compile(r"\d+(\.\d+)?(e[+-]?\d+)?\s?(s|ms|min|h)\b"), "<T>"),
     (re.compile(r"\d{4}-\d\d-\d\d[T ]\d\d:\d\d(:\d\d)?(\.\d+)?"), "<DATE>"),
     (re.compile(r"\d{8}-\d{6}"), "<STAMP>"),
+    (re.compile(r"\b\d+:\d\d:\d\d\b"), "<T>"),  # h:mm:ss (time left)
     (re.compile(r"<dc:date>.*?</dc:date>"), "<dc:date/>"),
     (re.compile(r" {2,}"), "  "),  # column padding follows the width of the paths in a table
     (re.compile(r"-{3,}"), "---"),

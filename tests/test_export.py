@@ -1,10 +1,12 @@
 import json
+import sys
 
 import networkx as nx
 import numpy as np
 import pytest
 import torch
 
+from tests.conftest import REPO
 from tests.helpers import random_genome
 from wann import champion as champ
 from wann.cli import main
@@ -103,3 +105,11 @@ def test_export_cli_defaults_to_the_best_series_weight(tmp_path, capsys):
     g.conn_weight = np.ones(g.conn_innov.size)
     champ.save(tuned, champ.Champion(g, 3, 10.0, [1.0], [1]), TASK, [1.0])
     assert main(["export", str(tuned), "--to", "json", "--weight", "2"]) == 2  # own weights: --weight refused
+
+
+def test_onnx_export_without_the_onnx_package_names_the_extra(tmp_path, monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "onnx", None)  # as after `pip install .` alone: import onnx fails
+    champion = tmp_path / "c.json"
+    champion.write_text((REPO / "tests" / "fixtures" / "legacy_champion.json").read_text())
+    assert main(["export", str(champion), "--to", "onnx"]) == 2
+    assert "pip install 'wann[onnx]'" in capsys.readouterr().err and not (tmp_path / "c.onnx").exists()

@@ -205,13 +205,13 @@ def test_resume_generations_must_be_positive(tmp_path, capsys):
 
 def test_eval_and_tune_check_they_can_write_before_they_compute(tmp_path, capsys, monkeypatch):
     import wann.protocol
-    import wann.tune
+    import wann.tuning
 
     def never(*args, **kwargs):
         raise AssertionError("computed before checking the output could be written")
 
     monkeypatch.setattr(wann.protocol, "evaluate_champion", never)
-    monkeypatch.setattr(wann.tune, "tune", never)
+    monkeypatch.setattr(wann.tuning, "tune", never)
     run = fresh(tmp_path / "r", 2)
     (tmp_path / "blocked").write_text("a file, not a folder")
     for command in ("eval", "tune"):
@@ -255,8 +255,9 @@ def test_ctrl_c_once_or_twice_keeps_a_checkpoint_and_exits_130(tmp_path, interru
     {"name": "gym", "env_id": "Pendulum-v1", "rollouts": 1, "max_steps": 30},
     {"name": "mnist256", "minibatch": 50, "train_size": 500},
 ])
-def test_gym_and_mnist_runs_resume_bit_for_bit(tmp_path, task, monkeypatch):
-    monkeypatch.setenv("WANN_MNIST_DIR", str(REPO.parent / "shared" / "data" / "mnist"))
+def test_gym_and_mnist_runs_resume_bit_for_bit(tmp_path, task, monkeypatch, request):
+    if task["name"] == "mnist256":
+        monkeypatch.setenv("WANN_MNIST_DIR", str(request.getfixturevalue("mnist_dir")))
     raw = {"run": {"generations": 4, "checkpoint_every": 2, "champion_reps": 2},
            "task": task, "search": {"pop_size": 8, "tournament_size": 2}}
     for name, stops in (("straight", [4]), ("resumed", [2, 4])):

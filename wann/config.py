@@ -31,6 +31,7 @@ class RunConfig:
     out_dir: str = "runs"
     checkpoint_every: int = 10
     champion_reps: int = 20
+    tensorboard: bool = False  # TensorBoard event files of the log's figures in <run folder>/tensorboard
 
 
 @dataclass

@@ -31,6 +31,7 @@ import torch
 from torch import nn
 
 from wann.activations import FORMULAS, NAMES, apply_torch
+from wann.errors import UserError
 from wann.genome import Genome
 from wann.network import Net
 
@@ -151,9 +152,14 @@ def export_onnx(module: WannModule, path: str | Path, input_names=None, output_n
     """Write ONNX via torch's TorchScript-based exporter (works offline; the dynamo exporter needs onnxscript).
 
     One input ``x`` [batch, n_in], one output ``y`` [batch, n_out]; the names of
-    the task's inputs and outputs go into the model's metadata.
+    the task's inputs and outputs go into the model's metadata. UserError naming the extra to install when
+    the ``onnx`` package is missing (it is not a dependency of ``pip install .``).
     """
-    import onnx
+    try:
+        import onnx
+    except ImportError:
+        raise UserError("wann export --to onnx needs the onnx package: pip install 'wann[onnx]' "
+                        "(or pip install onnx)") from None
 
     x = torch.zeros(2, module.n_in, dtype=module.weight.dtype)
 

@@ -142,11 +142,13 @@ def weight_grid(points: int) -> np.ndarray:
 
 def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make: MakeEvaluator,
                       trials: int = 100, tune_trials: int = 100, grid_points: int = 41, seed: int = 0,
-                      tuned: Genome | None = None, progress: Callable[[str], None] | None = None) -> Report:
+                      tuned: Genome | None = None, progress: Callable[[str], None] | None = None,
+                      bar=None) -> Report:
     """Run the protocol (module docstring) on ``task`` (give it one rollout per seed: ``trial_options``).
 
     ``tuned``: a genome with per-connection weights to score as ``tuned weights``;
-    by default the champion's own weights if it has them.
+    by default the champion's own weights if it has them. ``progress``: a line per column;
+    ``bar``: a progress bar (``wann.progress.bar``), advanced by the (net, weight) evaluations done.
     """
     if trials < 1 or tune_trials < 1:
         raise UserError("--trials and --tune-trials must be >= 1")
@@ -164,10 +166,15 @@ def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make:
     say = progress or (lambda text: None)
     columns: list[Column] = []
 
-    def timed(name: str, fn, weight: float | None = None) -> None:
+    tick = bar.update if bar is not None else (lambda n: None)
+    if bar is not None:
+        bar.reset(total=trials * (2 + (tuned is not None)) + tune_trials * grid_points + trials * (len(series) + 1))
+
+    def timed(name: str, fn, weight: float | None = None, count: int = trials) -> None:
         t0 = time.perf_counter()
         values = np.atleast_1d(np.asarray(fn(), dtype=np.float64))
         columns.append(Column(name, values, time.perf_counter() - t0, weight))
+        tick(count)
         say(f"{name}: {values.mean():.4g} +- {values.std():.3g} ({columns[-1].seconds:.1f} s)")
 
     if tuned is not None and topology(tuned).to_dict()["connections"] != base.to_dict()["connections"]:
@@ -188,6 +195,7 @@ def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make:
             if tuned_net is not None:
                 timed("tuned weights", lambda: metric(tuned_net, np.ones(1)))
         sweep = shared_sweep(evs, task, base, weight_grid(grid_points), tune_seeds)
+        tick(tune_trials * grid_points)
         best = sweep.best
         say(f"sweep over {grid_points} shared weights on {tune_trials} tuning seeds: best w = {best:+.2f} "
             f"({sweep.seconds:.1f} s)")
@@ -198,12 +206,13 @@ def evaluate_champion(genome: Genome, task: Task, series: Sequence[float], make:
         else:
             per_weight = np.asarray(metric(net, np.asarray(fixed)), dtype=np.float64)[:, None]
         share = (time.perf_counter() - t0) / len(fixed)
+        tick(trials * len(fixed))
         for k, w in enumerate(series):
             columns.append(Column(f"w = {w:+.2f}", per_weight[k], share, w))
         columns.append(Column("tuned shared weight", per_weight[-1], share, best))
         say(f"series and tuned shared weight ({len(fixed)} x {per_weight.shape[1]}): {share * len(fixed):.1f} s")
         if isinstance(task, Ensemble):
-            timed("ensemble", lambda: task.test_ensemble(net, np.asarray(series)))
+            timed("ensemble", lambda: task.test_ensemble(net, np.asarray(series)), count=0)
     order = ["random weights", "random shared weight"] + [f"w = {w:+.2f}" for w in series] + \
         ["tuned shared weight", "tuned weights", "ensemble"]
     columns.sort(key=lambda c: order.index(c.name))

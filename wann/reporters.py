@@ -8,7 +8,9 @@ the checkpoint (``Checkpointer``) after the generation's other outputs.
 """
 from __future__ import annotations
 
+import math
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Protocol
@@ -41,13 +43,17 @@ class Generation:
     until: int  # the last generation of this call of Run.run (the run's total for Run.step alone)
 
 
-class Reporter(Protocol):
+class Reporter:
+    """A per-generation output; subclasses override ``generation`` and, if they hold a resource, ``close``."""
+
     def generation(self, run: Run, gen: Generation) -> None:
         """Called once per generation, after the search was told its scores and ``run.generation`` advanced."""
-        ...
+
+    def close(self) -> None:
+        """Called once when ``Run.run`` returns or raises (flush files, close writers)."""
 
 
-class ChampionFile:
+class ChampionFile(Reporter):
     """``champion.json``, rewritten whenever the champion changes."""
 
     def generation(self, run: Run, gen: Generation) -> None:
@@ -55,7 +61,7 @@ class ChampionFile:
             rundir.save_champion(run.dir, gen.new_champion, run.cfg)
 
 
-class NonFiniteWarning:
+class NonFiniteWarning(Reporter):
     """One line on stderr per generation in which some individual scored non-finite (``wann.evaluation``)."""
 
     def generation(self, run: Run, gen: Generation) -> None:
@@ -64,14 +70,14 @@ class NonFiniteWarning:
                   "scored non-finite (ranked last, never elite or champion)", file=sys.stderr, flush=True)
 
 
-class LogFile:
+class LogFile(Reporter):
     """One JSON line per generation in ``log.jsonl``."""
 
     def generation(self, run: Run, gen: Generation) -> None:
         append_line(run.dir / rundir.LOG, dumps(gen.row))
 
 
-class Checkpointer:
+class Checkpointer(Reporter):
     """``checkpoint.npz`` every ``every`` generations and at the last one of the call; skipped when the run
     is stopping (Run.run then writes the checkpoint itself)."""
 
@@ -83,17 +89,58 @@ class Checkpointer:
             run.checkpoint()
 
 
-class ProgressLine:
-    """The per-generation line on stdout (``format_row``), after ``prefix``."""
+class ProgressLine(Reporter):
+    """The per-generation line on stdout (``format_row``) after ``prefix``, with the time left to ``total``
+    at this call's mean time per generation."""
 
     def __init__(self, total: int, prefix: str = "") -> None:
         self.total, self.prefix = total, prefix
+        self._start: tuple[float, int] | None = None
 
     def generation(self, run: Run, gen: Generation) -> None:
-        print(self.prefix + format_row(gen.row, self.total), flush=True)
+        now = time.perf_counter()
+        if self._start is None:  # the first generation of this call: its own time is the estimate
+            self._start = (now - gen.row["seconds"], run.generation - 1)
+        t0, g0 = self._start
+        per_generation = (now - t0) / max(run.generation - g0, 1)
+        eta = per_generation * max(self.total - run.generation, 0)
+        print(f"{self.prefix}{format_row(gen.row, self.total)}  ETA {_clock(eta)}", flush=True)
 
 
-class Callback:
+class TensorBoard(Reporter):
+    """The log's figures per generation as TensorBoard scalars in ``<run folder>/tensorboard`` (tensorboardX).
+
+    Step: the generation; tags ``fitness/...``, ``size/...``, ``time/...``. A resumed run adds an event file
+    of its own; where a resume repeats generations (after a crash), TensorBoard shows the latest values."""
+
+    TAGS = {"median_fitness": "fitness/population_median", "best_mean": "fitness/best_mean",
+            "best_max": "fitness/best_max", "champion_fitness": "fitness/champion",
+            "best_conns": "size/best_connections", "mean_conns": "size/mean_connections",
+            "best_nodes": "size/best_nodes", "seconds": "time/seconds_per_generation", "evaluations": "evaluations"}
+
+    def __init__(self, folder: Path) -> None:
+        self.folder, self.writer = folder / "tensorboard", None  # opened at the first generation
+
+    def generation(self, run: Run, gen: Generation) -> None:
+        if self.writer is None:
+            from tensorboardX import SummaryWriter
+
+            # one event file per start: its name carries the generation it starts at (two starts in one
+            # second would otherwise share tensorboardX's time-and-host name)
+            self.writer = SummaryWriter(str(self.folder), flush_secs=10,
+                                        filename_suffix=f".from_generation_{gen.row['generation']}")
+        for key, tag in self.TAGS.items():
+            value = gen.row.get(key)
+            if value is not None and math.isfinite(value):
+                self.writer.add_scalar(tag, value, gen.row["generation"])
+
+    def close(self) -> None:
+        if self.writer is not None:
+            self.writer.close()
+            self.writer = None
+
+
+class Callback(Reporter):
     """Calls ``fn(row)`` each generation (tests, notebooks)."""
 
     def __init__(self, fn: Callable[[dict], None]) -> None:
@@ -103,9 +150,16 @@ class Callback:
         self.fn(gen.row)
 
 
-def folder_reporters() -> list[Reporter]:
-    """The run folder's own per-generation files, in their safe order (the checkpoint comes last, in Run.run)."""
-    return [ChampionFile(), NonFiniteWarning(), LogFile()]
+def folder_reporters(cfg: Config, folder: Path) -> list[Reporter]:
+    """The run folder's own per-generation files, in their safe order (the checkpoint comes last, in Run.run);
+    TensorBoard event files too when ``run.tensorboard`` is set."""
+    return [ChampionFile(), NonFiniteWarning(), LogFile(), *([TensorBoard(folder)] if cfg.run.tensorboard else [])]
+
+
+def _clock(seconds: float) -> str:
+    """``h:mm:ss``."""
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
 
 
 def format_row(row: dict, total: int) -> str:

@@ -51,7 +51,7 @@ class Run:
         self.weights = np.asarray(cfg.search.weights, dtype=np.float64)
         self._stop = False  # first Ctrl-C: finish this generation
         self._abort = False  # second Ctrl-C: abandon it
-        self.reporters: list[Reporter] = folder_reporters()
+        self.reporters: list[Reporter] = folder_reporters(cfg, self.dir)
 
     # ---- creation ----------------------------------------------------------
     @classmethod
@@ -217,6 +217,9 @@ class Run:
             except KeyboardInterrupt:
                 self.checkpoint()
                 raise Interrupted(self.generation) from None
+            finally:
+                for reporter in [*self.reporters, *extra]:
+                    reporter.close()
 
     def _aborted(self) -> bool:
         return self._abort
@@ -250,7 +253,7 @@ class Run:
 
 
 # keys that may differ between a run's checkpoint and its folder's config.toml on resume
-SAFE_KEYS = frozenset({"run.generations", "run.checkpoint_every", "run.name", "run.out_dir",
+SAFE_KEYS = frozenset({"run.generations", "run.checkpoint_every", "run.name", "run.out_dir", "run.tensorboard",
                        "evaluation.backend", "evaluation.workers", "evaluation.address"})
 
 

@@ -7,7 +7,7 @@ Method modules import from here and from the scoring and model modules, never fr
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol
+from typing import Any, Callable, Iterable, Protocol, TypeVar
 
 import numpy as np
 import torch
@@ -19,6 +19,8 @@ from ..models import MLP
 from ..results import Point
 from ..scoring import Scores, keep_top_k
 from ..train import TrainStats
+
+T = TypeVar("T")
 
 SCOPES = ("layerwise", "global")
 
@@ -47,6 +49,9 @@ class Context(Protocol):
     def train(self, model: MLP, masks: Masks, seed: int, variant: str, level: int, epochs: float,
               snapshot_iteration: int | None = None) -> TrainStats:
         """Train ``model`` under ``masks`` (data order seeded by seed, level and variant)."""
+
+    def levels(self, seed: int, items: Iterable[T]) -> Iterable[T]:
+        """``items``, one per level, with a progress bar over them (on a terminal)."""
 
     def finish(self, seed: int, variant: str, level: int, model: MLP, masks: Masks, stats: TrainStats | None,
                extra_wall: float = 0.0, before: dict | None = None) -> dict:

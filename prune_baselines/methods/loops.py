@@ -35,7 +35,7 @@ def iterative(ctx: Context, seed: int, score: Score, *, epochs: float, rewind: b
     c = ctx.cfg
     model, masks, rec, _, rewind_state = ctx.dense(seed)
     steps = iterative_schedule(masks.sizes(), c.target_connections, layer_rates(c, masks.names))
-    for level, counts in enumerate(steps, start=1):
+    for level, counts in ctx.levels(seed, enumerate(steps, start=1)):
         point = ctx.existing(seed, "ticket", level)
         if point is not None:
             masks, rec = ctx.restore(model, point), point.record
@@ -65,7 +65,7 @@ def one_shot_trained(ctx: Context, seed: int, score: Score, *, rewind: bool) -> 
     model, dense_masks, dense_rec, init, _ = ctx.dense(seed)
     dense_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
     rates = layer_rates(c, dense_masks.names)
-    for level, t in targets(ctx):
+    for level, t in ctx.levels(seed, targets(ctx)):
         if ctx.existing(seed, "ticket", level) is not None:
             continue
         set_state(model, dense_state)
@@ -85,7 +85,7 @@ def at_init(ctx: Context, seed: int, make_masks: Callable[[MLP, Masks, int, int]
     seed's initial model, and train ``epochs`` from the initial weights."""
     c = ctx.cfg
     ctx.dense(seed)
-    for level, t in targets(ctx):
+    for level, t in ctx.levels(seed, targets(ctx)):
         if ctx.existing(seed, "ticket", level) is not None:
             continue
         model = ctx.new_model(seed)

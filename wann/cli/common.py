@@ -130,6 +130,8 @@ def evaluator_factory(args: argparse.Namespace) -> Callable:
 
 
 def say(text: str) -> None:
-    """An indented progress line on stdout."""
-    print(f"  {text}", flush=True)
+    """An indented progress line on stdout (kept clear of a running progress bar)."""
+    from wann.progress import say as write
+
+    write(text)
 

@@ -7,6 +7,7 @@ import sys
 import time
 from pathlib import Path
 
+from wann.cli.common import say
 from wann.errors import UserError
 
 SERIES = (-2, -1, -0.5, 0.5, 1, 2)
@@ -27,6 +28,7 @@ def register(sub) -> None:
     p.add_argument("--max-connections", type=int, default=0,
                    help="skip pruned points with more weights than this (0 = keep all)")
     p.add_argument("--no-controls", action="store_true", help="skip the untrained random-mask controls")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
 
     pr = sub.add_parser("prune", add_help=False,
@@ -47,14 +49,16 @@ def _weights(text: str) -> list[float]:
 
 def cmd_compare(args: argparse.Namespace) -> int:
     from wann.compare.comparison import load_networks, write_comparison
+    from wann.progress import bar
 
     t0 = time.perf_counter()
     nets = load_networks(args.wann, args.baselines, args.max_connections, controls=not args.no_controls)
     weights = _weights(args.weights)
     print(f"comparing {len(nets)} networks under {len(weights)} shared weights", flush=True)
-    table, written = write_comparison(nets, Path(args.out), args.data_dir, weights,
-                                      "wann " + " ".join(shlex.quote(a) for a in sys.argv[1:]),
-                                      lambda s: print(f"  {s}", flush=True), t0)
+    with bar(len(nets), "compare", args.quiet, unit="network") as progress:
+        table, written = write_comparison(nets, Path(args.out), args.data_dir, weights,
+                                          "wann " + " ".join(shlex.quote(a) for a in sys.argv[1:]), say, t0,
+                                          progress.update)
     print(table)
     print(f"wrote {written[0]}, {written[1]}, {written[2]}, " + ", ".join(str(f) for f in written[3:]))
     return 0

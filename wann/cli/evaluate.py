@@ -24,6 +24,7 @@ def register(sub) -> None:
     ev.add_argument("--out", help="report JSON of one champion (default: <champion>.eval.json); the sweep plot "
                                   "goes beside it")
     ev.add_argument("--no-plot", action="store_true", help="skip the sweep plot")
+    ev.add_argument("--quiet", action="store_true", help="no progress bar")
     ev.add_argument("--seed", type=int, default=0, help="seed of all test and tuning draws (default 0)")
     task_flags(ev)
     backend_flags(ev, defaults=True)
@@ -43,6 +44,7 @@ def cmd_eval(args: argparse.Namespace) -> int:
 
 
 def _eval_one(path: Path, args: argparse.Namespace) -> dict:
+    from wann.progress import bar
     from wann.protocol import evaluate_champion
 
     c, data, file, overrides, task, out = champion_job(path, args, ".eval.json")
@@ -57,8 +59,9 @@ def _eval_one(path: Path, args: argparse.Namespace) -> dict:
     print(f"evaluating {file} ({c.genome.n_connections} connections) on task {data['task'].get('name')}: "
           f"{args.trials} trials per column, seed {args.seed}", flush=True)
     t0 = time.perf_counter()
-    report = evaluate_champion(c.genome, task, data["weights"], evaluator_factory(args), args.trials, args.tune_trials,
-                               args.grid, args.seed, tuned, say)
+    with bar(0, "eval", args.quiet, unit="episode") as progress:
+        report = evaluate_champion(c.genome, task, data["weights"], evaluator_factory(args), args.trials,
+                                   args.tune_trials, args.grid, args.seed, tuned, say, progress)
     print()
     print(report.table())
     result = report.to_dict() | {"champion": str(file), "tuned_file": tuned_file, "task": data["task"],

@@ -30,6 +30,8 @@ def register(sub) -> None:
     ev.add_argument("--data-dir", help="dataset folder, sets task.data_dir (MNIST: the four IDX files)")
     ev.add_argument("--seeds", help="a batch: one run folder per seed under --out, e.g. 0-7 or 0,3,5 "
                                     "(overrides run.seed); `wann resume` continues the whole batch")
+    ev.add_argument("--tensorboard", action="store_true",
+                    help="also write TensorBoard event files (<run folder>/tensorboard; sets run.tensorboard)")
     ev.add_argument("--quiet", action="store_true", help="no per-generation lines")
     ev.set_defaults(func=cmd_evolve)
 
@@ -37,12 +39,13 @@ def register(sub) -> None:
     rs.add_argument("run_dir", help="run folder or batch folder")
     rs.add_argument("--generations", type=int, help="new total number of generations")
     backend_flags(rs)
-    rs.add_argument("--quiet", action="store_true")
+    rs.add_argument("--tensorboard", action="store_true", help="write TensorBoard event files while this resume runs")
+    rs.add_argument("--quiet", action="store_true", help="no per-generation lines")
     rs.set_defaults(func=cmd_resume)
 
 
 def cmd_evolve(args: argparse.Namespace) -> int:
-    overrides = backend_overrides(args, args.set) + data_dir_override(args.data_dir)
+    overrides = backend_overrides(args, args.set) + data_dir_override(args.data_dir) + _tensorboard(args)
     seeds = parse_seeds(args.seeds) if args.seeds is not None else None
     cfg = load_config(args.config, overrides)
     if isinstance(cfg.task, CheckedOptions):  # e.g. MNIST: the data folder exists, before the folder is made
@@ -69,12 +72,12 @@ def cmd_resume(args: argparse.Namespace) -> int:
         raise UserError(f"--generations {args.generations}: the new total must be >= 1")
     args.out_dir_used = args.run_dir
     if is_batch(args.run_dir):
-        overrides = backend_overrides(args)
+        overrides = backend_overrides(args) + _tensorboard(args)
         batch = Batch.load(Path(args.run_dir), overrides)
         total = args.generations or batch.cfg.run.generations
         print(f"resuming batch {args.run_dir}: seeds {batch.seeds}, {total} generations each", flush=True)
         return _drive_batch(batch, args, total, overrides)
-    run = Run.resume(Path(args.run_dir), backend_overrides(args))
+    run = Run.resume(Path(args.run_dir), backend_overrides(args) + _tensorboard(args))
     total = args.generations or run.cfg.run.generations
     if run.generation >= total:
         print(f"{args.run_dir}: already at generation {run.generation} of {total}; "
@@ -82,6 +85,10 @@ def cmd_resume(args: argparse.Namespace) -> int:
         return 0
     print(f"resuming {args.run_dir} at generation {run.generation} of {total}", flush=True)
     return _drive(run, args, total)
+
+
+def _tensorboard(args: argparse.Namespace) -> list[str]:
+    return ["run.tensorboard=true"] if args.tensorboard else []
 
 
 def _start_evaluator(run: Run, resume_dir: Path | None = None):

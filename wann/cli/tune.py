@@ -1,4 +1,4 @@
-"""``wann tune``: train a champion's connection weights (``wann.tune``) and report them on fresh test seeds."""
+"""``wann tune``: train a champion's connection weights (``wann.tuning``) and report them on fresh test seeds."""
 from __future__ import annotations
 
 import argparse
@@ -9,7 +9,7 @@ from wann import champion as champ
 from wann.cli.common import backend_flags, champion_job, champion_paths, evaluator_factory, say, task_flags
 from wann.errors import UserError
 from wann.io import write_json
-from wann.tune import TuneSettings
+from wann.tuning import TuneSettings
 
 
 def register(sub) -> None:
@@ -39,6 +39,7 @@ def register(sub) -> None:
                     help=f"seeds of the start sweep (default {d.tune_trials})")
     tu.add_argument("--trials", type=int, default=100, help="fresh test trials for the report (default 100)")
     tu.add_argument("--out", help="tuned champion file of one champion (default: <champion>.tuned.json)")
+    tu.add_argument("--quiet", action="store_true", help="no progress bar")
     tu.add_argument("--seed", type=int, default=0, help="seed of all test, tuning and training draws (default 0)")
     task_flags(tu)
     backend_flags(tu, defaults=True)
@@ -52,8 +53,9 @@ def cmd_tune(args: argparse.Namespace) -> int:
 
 
 def _tune_one(path: Path, args: argparse.Namespace) -> None:
+    from wann.progress import bar
     from wann.tasks import make_task, task_options, with_rollouts
-    from wann.tune import test_report, tune
+    from wann.tuning import test_report, tune
 
     c, data, file, overrides, task, out = champion_job(path, args, ".tuned.json")
     try:
@@ -69,8 +71,9 @@ def _tune_one(path: Path, args: argparse.Namespace) -> None:
           f"seed {args.seed}", flush=True)
     make = evaluator_factory(args)
     options = task_options(data["task"], str(file), overrides)
-    result = tune(c.genome, task, make, settings, args.seed, say, make_task(with_rollouts(options,
-                                                                                          args.seeds_per_generation)))
+    with bar(0, "tune", args.quiet) as progress:
+        result = tune(c.genome, task, make, settings, args.seed, say,
+                      make_task(with_rollouts(options, args.seeds_per_generation)), bar=progress)
     test = test_report(c.genome, result, task, make_task(options), make, args.trials, args.seed)
     print(f"\ntest ({args.trials} fresh trials): best shared weight w = {result.start_weight:+.2f}: "
           f"{test.start.mean():.4g} +- {test.start.std():.3g};  tuned weights: "

@@ -30,13 +30,14 @@ def load_networks(wann: Sequence[str], baselines: Sequence[str], max_connections
 
 
 def write_comparison(nets: Sequence[Network], out: Path, data_dir: str, weights: Sequence[float], command: str,
-                     say: Callable[[str], None] = lambda s: None, t0: float | None = None) -> tuple[str, list[Path]]:
+                     say: Callable[[str], None] = lambda s: None, t0: float | None = None,
+                     tick: Callable[[int], object] = lambda n: None) -> tuple[str, list[Path]]:
     """Score ``nets`` on the MNIST test images of ``data_dir`` and write ``out``/compare.{json,csv,md,png,svg}.
 
     ``t0``: ``time.perf_counter()`` when the work began (the provenance's ``wall_s``; default: now).
     Returns (the table to print, the files written)."""
     t0 = time.perf_counter() if t0 is None else t0
-    rows = scoring.compare(nets, lambda n: scoring.mnist_test_set(data_dir, n), weights, say)
+    rows = scoring.compare(nets, lambda n: scoring.mnist_test_set(data_dir, n), weights, say, tick)
     out.mkdir(parents=True, exist_ok=True)
     provenance = {"command": command, "weights": list(weights), "data_dir": data_dir,
                   "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),

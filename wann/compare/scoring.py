@@ -53,8 +53,10 @@ def mnist_test_set(data_dir: str, n_inputs: int) -> tuple[np.ndarray, np.ndarray
 
 
 def compare(nets: Sequence[Network], data: Callable[[int], tuple[np.ndarray, np.ndarray]],
-            weights: Sequence[float] = SERIES_WEIGHTS, say: Callable[[str], None] = lambda s: None) -> list[dict]:
-    """Score every network on ``data(n_inputs)``; returns all rows."""
+            weights: Sequence[float] = SERIES_WEIGHTS, say: Callable[[str], None] = lambda s: None,
+            tick: Callable[[int], object] = lambda n: None) -> list[dict]:
+    """Score every network on ``data(n_inputs)``; returns all rows. ``say``: a line per network; ``tick(1)``
+    after each (a progress bar's ``update``)."""
     cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
     rows = []
     for k, net in enumerate(nets):
@@ -69,4 +71,5 @@ def compare(nets: Sequence[Network], data: Callable[[int], tuple[np.ndarray, np.
         say(f"[{k + 1}/{len(nets)}] {net.series} seed {net.seed} level {net.level}: {net.connections_with_biases} "
             f"connections" + (f", trained {100 * trained['accuracy']:.2f}%" if trained else "")
             + (f", {best['evaluation']} {100 * best['accuracy']:.2f}% (w={best['weight']:+g})" if best else ""))
+        tick(1)
     return rows

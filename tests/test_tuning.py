@@ -13,7 +13,7 @@ from wann.evaluators import make_evaluator
 from wann.genome import Genome
 from wann.network import compile_genome, forward
 from wann.tasks import make_task
-from wann.tune import TuneSettings, tune
+from wann.tuning import TuneSettings, tune
 
 TASK = {"name": "swingup", "rollouts": 3, "max_steps": 150}
 
@@ -114,10 +114,10 @@ def test_tune_cli_writes_a_champion_that_eval_and_show_read(tmp_path, capsys):
 
 
 def test_tune_keeps_the_start_when_the_result_is_worse_on_validation(monkeypatch):
-    import wann.tune
+    import wann.tuning
 
     # an optimiser that returns a poor vector (all signs flipped): the validation seeds must reject it
-    monkeypatch.setattr(wann.tune, "_cma", lambda base, x0, *rest: (-x0, [{"generation": 0}]))
+    monkeypatch.setattr(wann.tuning, "_cma", lambda base, x0, *rest: (-x0, [{"generation": 0}]))
     task = make_task(trial_options(task_options(TASK, "test")))
     settings = TuneSettings(grid=9, tune_trials=5, validation_trials=10)
     res = tune(linear_champion(), task, serial, settings, seed=0)

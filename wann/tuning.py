@@ -82,16 +82,19 @@ def _with_cw(net: Net, cw: np.ndarray) -> Net:
 
 def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings | None = None, seed: int = 0,
          progress: Callable[[str], None] | None = None, train_task: Task | None = None,
-         on_check: Callable[[int, np.ndarray], None] | None = None) -> TuneResult:
+         on_check: Callable[[int, np.ndarray], None] | None = None, bar=None) -> TuneResult:
     """Tune the connection weights of ``genome`` on ``task`` (give it one rollout per seed).
 
-    ``train_task``: the same task with more rollouts per seed (``analysis.with_rollouts``),
+    ``bar``: a progress bar (``wann.progress.bar``) over CMA-ES generations (at most ``generations``:
+    the stopping rule usually ends sooner) or Adam epochs.
+    ``train_task``: the same task with more rollouts per seed (``wann.tasks.with_rollouts``),
     so that a candidate's training episodes run in one call; default ``task``.
     ``on_check(generation, weights)``: called with the CMA-ES mean (Net edge order) at each
     check, for monitoring (``bench/tune_budget.py`` scores it on test seeds); -1 is the start.
     """
     settings = settings or TuneSettings()
     say = progress or (lambda text: None)
+    tick = bar.update if bar is not None else (lambda n=1: None)
     if compile_genome(topology(genome)).cw.size == 0:
         raise UserError("the champion has no connections that reach an output: nothing to tune")
     rng = seed_streams(seed)
@@ -105,10 +108,14 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
         say(f"start: best shared weight w = {start_w:+.2f} (sweep mean {sweep.mean.max():.4g}), "
             f"{x0.size} connection weights")
         if isinstance(task, TrainingData):
-            method, x, history = "adam", *_adam(base, x0, task, settings, rng["train"], say)
+            if bar is not None:
+                bar.reset(total=settings.epochs)
+            method, x, history = "adam", *_adam(base, x0, task, settings, rng["train"], say, tick)
         else:
+            if bar is not None:
+                bar.reset(total=settings.generations)
             method, x, history = "cma-es", *_cma(base, x0, evs, train_task or task, settings, rng, say, task,
-                                                 on_check or (lambda generation, weights: None))
+                                                 on_check or (lambda generation, weights: None), tick)
         val_seeds = draw_seeds(rng["validation"], settings.validation_trials)
         start_v, tuned_v = evs.trial_scores(task, [_with_cw(base, x0), _with_cw(base, x)] * val_seeds.size,
                                             np.repeat(val_seeds, 2))[:, 0].reshape(-1, 2).mean(axis=0)
@@ -121,7 +128,7 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
 
 
 def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings, rng: dict, say,
-         check_task: Task, on_check: Callable[[int, np.ndarray], None]) -> tuple[np.ndarray, list]:
+         check_task: Task, on_check: Callable[[int, np.ndarray], None], tick) -> tuple[np.ndarray, list]:
     """CMA-ES from ``x0`` (module docstring); returns (the best checked mean, history rows)."""
     import cma
 
@@ -160,13 +167,16 @@ def _cma(base: Net, x0: np.ndarray, evs: Evaluators, task: Task, s: TuneSettings
                 f"sigma {es.sigma:.3g}  check {row['check']:9.4g} (best {best:.4g})")
         row["seconds"] = round(time.perf_counter() - t0, 4)
         history.append(row)
+        tick(1)
         if s.patience and stale >= s.patience:
             say(f"stopped at generation {gen + 1}: {stale} checks without improvement")
             break
     return best_x, history
 
 
-def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Generator, say) -> tuple[np.ndarray, list]:
+def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Generator, say,
+          tick) -> tuple[np.ndarray, list]:
+    """Adam (``torch.optim``) on the cross-entropy of the training data through the torch export."""
     import torch
 
     from wann.export import WannModule
@@ -175,8 +185,7 @@ def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Gener
     x_t = torch.tensor(np.asarray(x, dtype=np.float64))
     y_t = torch.tensor(np.asarray(y, dtype=np.int64))
     module = WannModule(_with_cw(base, x0), 1.0)
-    w = module.weight
-    m1, m2, beta1, beta2, steps = torch.zeros_like(w), torch.zeros_like(w), 0.9, 0.999, 0
+    optimiser = torch.optim.Adam([module.weight], lr=s.lr)  # the first Adam loads torch._dynamo: ~1.5 s, once
     history = []
     for epoch in range(s.epochs):
         t0 = time.perf_counter()
@@ -185,15 +194,12 @@ def _adam(base: Net, x0: np.ndarray, task, s: TuneSettings, rng: np.random.Gener
         for k in range(0, order.numel(), s.batch_size):
             idx = order[k : k + s.batch_size]
             loss = torch.nn.functional.cross_entropy(module(x_t[idx]), y_t[idx])
-            (grad,) = torch.autograd.grad(loss, w)
-            steps += 1
-            with torch.no_grad():  # Adam (Kingma & Ba), by hand: torch.optim would import torch._dynamo
-                m1.mul_(beta1).add_(grad, alpha=1 - beta1)
-                m2.mul_(beta2).addcmul_(grad, grad, value=1 - beta2)
-                step = s.lr * (m1 / (1 - beta1**steps)) / ((m2 / (1 - beta2**steps)).sqrt() + 1e-8)
-                w.sub_(step)
+            optimiser.zero_grad()
+            loss.backward()
+            optimiser.step()
             total += float(loss.detach()) * idx.numel()
         history.append({"epoch": epoch, "loss": total / order.numel(), "seconds": round(time.perf_counter() - t0, 4)})
+        tick(1)
         say(f"epoch {epoch + 1:3d}/{s.epochs}  training cross-entropy {history[-1]['loss']:.4f}")
     return module.edge_weights(), history
 
