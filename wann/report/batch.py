@@ -25,7 +25,8 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
         except UserError as exc:  # a seed not started, failed or without a generation yet
             missing.append(f"seed {s}: {exc}")
     sections = [h.section("command", "Command and versions", meta_block(meta)),
-                h.section("config", "Config (shared by every seed; run.seed is set per seed)", config_block(folder))]
+                h.section("config", "Config", h.para("Shared by every seed; each seed's run.seed is its seed."),
+                          config_block(folder))]
     notes = "".join(h.note(m) for m in missing)
     if runs:
         headers, rows, stats = summary.table(runs)

@@ -30,9 +30,10 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
     prov = dict(doc.get("provenance", {}))
     command = prov.pop("command", "")
     nets = doc.get("networks", [])
-    sections = [h.section("tables", "Test accuracy (%)", h.markdown(text),
-                          h.para("Mean ± SD over seeds; 'best' picks the shared weight on the test set (optimistic)."
-                                 if md.exists() else "")),
+    sections = [h.section("tables", "Test accuracy (%)",
+                          h.para("MNIST test accuracy, mean ± SD over seeds; 'best' picks the shared weight on the "
+                                 "test set (optimistic); 'ensemble': argmax of the mean softmax over the weights."),
+                          h.markdown(text)),
                 h.section("figure", "Accuracy against connections",
                           h.image(h.png_of(figure.plot(doc["summary"], tmp / "compare")),
                                   "test accuracy against connections, one panel per kind of evaluation")),

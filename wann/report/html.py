@@ -32,6 +32,10 @@ pre { background: #f6f8fa; border: 1px solid #e1e4e8; padding: 0.7em 0.9em; over
       font: 0.85em/1.4 ui-monospace, "DejaVu Sans Mono", monospace; white-space: pre-wrap; word-break: break-all; }
 figure { margin: 0.6em 0 1em; }
 figure img { max-width: 100%; height: auto; border: 1px solid #eee; }
+table.kv td:first-child { background: #f7f8fa; font-weight: 600; white-space: nowrap; }
+table.kv td.num { text-align: left; }
+.grid { display: flex; flex-wrap: wrap; gap: 0 1.6em; align-items: flex-start; }
+.grid h3 { margin: 0.6em 0 0.2em; }
 figcaption { color: #555; font-size: 0.85em; }
 .note { color: #6a4a00; background: #fff8e1; border-left: 3px solid #f0c36d; padding: 0.3em 0.7em; }
 details summary { cursor: pointer; color: #0b57a4; }
@@ -63,7 +67,8 @@ def _numeric(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 
 
-def table(headers: Sequence[str] | None, rows: Iterable[Sequence], stat_rows: Iterable[Sequence] = ()) -> str:
+def table(headers: Sequence[str] | None, rows: Iterable[Sequence], stat_rows: Iterable[Sequence] = (),
+          cls: str = "") -> str:
     """A table: numbers right-aligned (``fmt``), text escaped; ``stat_rows`` (medians, ...) set off below."""
     head = "<thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers) + "</tr></thead>" if headers else ""
 
@@ -72,7 +77,8 @@ def table(headers: Sequence[str] | None, rows: Iterable[Sequence], stat_rows: It
                         for v in row)
         return f"<tr{cls}>{cells}</tr>"
     body = "".join(line(r) for r in rows) + "".join(line(r, ' class="stat"') for r in stat_rows)
-    return f'<div class="wide"><table>{head}<tbody>{body}</tbody></table></div>'
+    attr = f' class="{cls}"' if cls else ""
+    return f'<div class="wide"><table{attr}>{head}<tbody>{body}</tbody></table></div>'
 
 
 def flatten(mapping: Mapping, prefix: str = "") -> list[tuple[str, object]]:
@@ -89,8 +95,16 @@ def flatten(mapping: Mapping, prefix: str = "") -> list[tuple[str, object]]:
 
 def kv_table(mapping: Mapping, headers: Sequence[str] | None = ("setting", "value")) -> str:
     """A two-column table of a (nested) mapping; nested keys dotted; ``headers`` None: no header row."""
-    return table(headers, flatten(mapping))
+    return table(headers, flatten(mapping), cls="kv")
 
+
+def grid(*blocks: str) -> str:
+    """Blocks side by side, wrapping to the next line when the page is narrow."""
+    return '<div class="grid">' + "".join(f"<div>{b}</div>" for b in blocks if b) + "</div>"
+
+
+def heading(text: str) -> str:
+    return f"<h3>{esc(text)}</h3>"
 
 def pre(text: str) -> str:
     return f"<pre>{esc(text)}</pre>"
@@ -110,11 +124,16 @@ def para(text: str) -> str:
 
 
 def image(png: Path | bytes, alt: str, caption: str = "") -> str:
-    """A PNG (file or bytes) embedded as a data: URI, in a figure with an optional caption."""
+    """A PNG (file or bytes) embedded as a data: URI, in a figure with an optional caption.
+
+    Shown at about its size in print (matplotlib's 150 dpi to the screen's 96), at least 560 pixels
+    wide unless smaller, never wider than the page."""
     data = png if isinstance(png, bytes) else Path(png).read_bytes()
     src = "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+    width = int.from_bytes(data[16:20], "big") if data[:8] == b"\x89PNG\r\n\x1a\n" else 0
+    size = f' width="{min(width, max(560, round(width * 0.64)))}"' if width else ""
     cap = f"<figcaption>{esc(caption)}</figcaption>" if caption else ""
-    return f'<figure><img src="{src}" alt="{esc(alt)}">{cap}</figure>'
+    return f'<figure><img src="{src}" alt="{esc(alt)}"{size}>{cap}</figure>'
 
 
 def png_of(paths: Sequence[Path]) -> Path:
@@ -163,7 +182,7 @@ def markdown(text: str) -> str:
 
 
 def _align(cell: str) -> str:
-    return ' class="num"' if re.fullmatch(r"[-+]?[\d.]+(\s*±\s*[\d.]+)?(\s*\([\d.]+\))?", cell) else ""
+    return ' class="num"' if re.fullmatch(r"-|[-+]?[\d.]+(\s*±\s*[\d.]+)?(\s*\([\d.]+\))?", cell) else ""
 
 
 def section(anchor: str, title: str, *parts: str) -> tuple[str, str, str]:

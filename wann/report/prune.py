@@ -29,8 +29,9 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
     command = prov.pop("command", "")
     rows = [[_cell(r.get(k), scale) for k, _, scale in COLUMNS] for r in res.records]
     synthetic = h.note("pruned on made-up (synthetic) data, not MNIST") if prov.get("synthetic") else ""
-    sections = [h.section("settings", "Settings", synthetic, h.pre(command) if command else "", h.kv_table(cfg)),
-                h.section("provenance", "Provenance", h.kv_table(prov, None))]
+    sections = [h.section("settings", "Settings and provenance", synthetic, h.pre(command) if command else "",
+                          h.grid(h.heading("settings") + h.kv_table(cfg, None),
+                                 h.heading("provenance") + h.kv_table(prov, None)))]
     if rows:
         sections.append(h.section("results", "Results", h.para(f"{len(rows)} points over seeds "
                                                                f"{', '.join(map(str, res.seeds()))}."),

@@ -54,9 +54,12 @@ def meta_block(meta: dict) -> str:
 
 
 def config_block(folder: Path) -> str:
-    """``config.toml`` as a table of dotted keys, the file itself in a collapsed block."""
+    """``config.toml`` as one table per section side by side, the file itself in a collapsed block."""
     cfg = read_config(folder)
-    return h.kv_table(cfg) + h.details(f"{CONFIG} as written", h.pre((folder / CONFIG).read_text()))
+    top = {k: v for k, v in cfg.items() if not isinstance(v, dict)}
+    tables = ([h.kv_table(top, None)] if top else []) + [h.heading(f"[{k}]") + h.kv_table(v, None)
+                                                          for k, v in cfg.items() if isinstance(v, dict)]
+    return h.grid(*tables) + h.details(f"{CONFIG} as written", h.pre((folder / CONFIG).read_text()))
 
 
 def _curves(folder: Path, rows: list[dict], tmp: Path) -> str:
@@ -110,7 +113,7 @@ def _evaluation(folder: Path, tmp: Path) -> list[str]:
                     [[c["name"], c.get("weight"), c["mean"], c["std"], c["min"], c["max"], c["n"]] for c in cols])
     settings = {"trials per column": ev.get("trials"), "seed": ev.get("seed"), "a trial": ev.get("trial"),
                 "task": ev.get("task"), "task overrides": ev.get("task_overrides"), "tuned file": ev.get("tuned_file")}
-    parts = [h.kv_table(settings, None), table]
+    parts = [h.kv_table({k: v for k, v in settings.items() if v not in (None, [], "")}, None), table]
     sweep = ev.get("sweep")
     if sweep and sweep.get("weights"):
         import numpy as np
