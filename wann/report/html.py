@@ -49,7 +49,7 @@ def esc(value) -> str:
 
 
 def fmt(value) -> str:
-    """A cell's text: integers plain, floats to 4 significant digits, lists joined, None empty."""
+    """A cell's text: integers plain, floats to 4 significant digits, lists joined (``[]`` if empty), None empty."""
     if value is None:
         return ""
     if isinstance(value, bool):
@@ -59,7 +59,7 @@ def fmt(value) -> str:
             return str(value)
         return f"{int(value)}" if value.is_integer() and abs(value) >= 1000 else f"{value:.4g}"
     if isinstance(value, (list, tuple)):
-        return ", ".join(fmt(v) for v in value)
+        return ", ".join(fmt(v) for v in value) if value else "[]"
     return str(value)
 
 
