@@ -191,6 +191,15 @@ def test_out_must_not_be_a_folder(run_folder, tmp_path, capsys):
     assert "is a folder" in capsys.readouterr().err
 
 
+def test_run_and_compare_pages_import_neither_torch_nor_ray(run_folder, compare_folder, tmp_path):
+    from tests.test_cli_imports import PROBE
+
+    for folder in (run_folder, compare_folder):
+        r = subprocess.run([sys.executable, "-c", PROBE, "report", str(folder), "--out", str(tmp_path / "p.html")],
+                           capture_output=True, text=True, cwd=REPO, timeout=120)
+        assert json.loads(r.stdout.strip().splitlines()[-1]) == [], r.stderr
+
+
 def test_cli_exit_code_without_traceback(tmp_path):
     r = subprocess.run([sys.executable, "-m", "wann.cli", "report", str(tmp_path)], capture_output=True, text=True,
                        cwd=REPO)
