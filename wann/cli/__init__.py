@@ -12,11 +12,11 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from wann.cli import compare, evaluate, evolve, export, plot, reference, show, summarize, tune
+from wann.cli import compare, evaluate, evolve, export, plot, reference, report, show, summarize, tune
 from wann.errors import UserError
 from wann.run import Interrupted
 
-COMMANDS = (evolve, show, summarize, plot, evaluate, tune, export, reference, compare)
+COMMANDS = (evolve, show, summarize, plot, evaluate, tune, export, reference, compare, report)
 
 
 def main(argv: list[str] | None = None) -> int:
