@@ -142,6 +142,7 @@ def test_cli_end_to_end_writes_tables(tmp_path, monkeypatch):
     assert main(["compare", "--baselines", str(_prune_folder(tmp_path)), "--weights=-1,2", "--out", str(out)]) == 0
     doc = json.loads((out / "compare.json").read_text())
     assert doc["format"] == "wann.compare/1" and doc["provenance"]["weights"] == [-1.0, 2.0]
+    assert doc["provenance"]["command"].startswith("wann compare --baselines ")  # its own argv, not the process's
     assert (out / "compare.csv").read_text().count("\n") == len(doc["rows"]) + 1
     # 4 weights on input->output paths; with biases: hidden unit 0 (the only one on a path) and the 2 outputs
     assert (out / "compare.png").stat().st_size > 0 and "| magnitude | 4 (7) |" in (out / "compare.md").read_text()

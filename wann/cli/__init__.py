@@ -24,6 +24,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     parser = build_parser()
     args, extra = parser.parse_known_args(argv)
+    args.argv = argv  # what the command records as its own command line (meta.json, compare.json)
     if getattr(args, "passes_flags_on", False):  # `wann prune ...`: prune_baselines parses its own flags
         args.flags = extra
     elif extra:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import argparse
 import shlex
-import sys
 import time
 from pathlib import Path
 
@@ -57,7 +56,7 @@ def cmd_compare(args: argparse.Namespace) -> int:
     print(f"comparing {len(nets)} networks under {len(weights)} shared weights", flush=True)
     with bar(len(nets), "compare", args.quiet, unit="network") as progress:
         table, written = write_comparison(nets, Path(args.out), args.data_dir, weights,
-                                          "wann " + " ".join(shlex.quote(a) for a in sys.argv[1:]), say, t0,
+                                          "wann " + " ".join(shlex.quote(a) for a in args.argv), say, t0,
                                           progress.update)
     print(table)
     print(f"wrote {written[0]}, {written[1]}, {written[2]}, " + ", ".join(str(f) for f in written[3:]))

@@ -53,7 +53,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(args.out) if args.out else Path(cfg.run.out_dir) / f"{cfg.run.name}-{stamp}"
     args.out_dir_used = run_dir
-    meta = {"command": ["wann", *sys.argv[1:]], "config_file": str(args.config), "overrides": overrides,
+    meta = {"command": ["wann", *args.argv], "config_file": str(args.config), "overrides": overrides,
             "created": dt.datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
             "numpy": np.__version__}
     if seeds is not None:
