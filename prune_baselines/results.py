@@ -191,17 +191,61 @@ def load_network(folder, seed: int | None = None, variant: str = "ticket", level
     return read_point(path)
 
 
+def dataset_name(result: Result) -> str:
+    """How the folder's data is named on its figure: ``MNIST-256`` / ``MNIST-784``, or ``synthetic data``
+    (provenance ``synthetic`` or ``dataset``; a folder with neither was MNIST, the only data then)."""
+    prov = result.provenance
+    if prov.get("synthetic") or prov.get("dataset") == "synthetic":
+        return f"synthetic data ({result.config.get('input')} inputs)"
+    return f"MNIST-{result.config.get('input')}"
+
+
+def _log_x(ax, minor_size: float = 8.0) -> None:
+    """Log x labelled in plain numbers: the powers of ten and as many of 2, 3, 5 ... between as fit
+    without touching (from the axis' drawn width), so no two tick labels overlap."""
+    import math
+
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    ax.set_xscale("log")
+    ax.xaxis.set_major_locator(LogLocator(base=10))
+    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
+
+    def labelled() -> tuple[int, ...]:
+        lo, hi = sorted(abs(v) for v in ax.get_xlim())
+        decades = max(math.log10(hi / lo), 1e-9) if lo > 0 else 1.0
+        length = ax.get_window_extent().width * 72.0 / ax.figure.dpi
+        need = (0.62 * len(f"{hi:g}") + 0.8) * minor_size
+        for subs in ((2, 3, 4, 5, 6, 7, 8, 9), (2, 3, 5), (2, 5), (3,), ()):
+            if np.diff(np.log10([1, *subs, 10])).min() * length / decades >= need:
+                return subs
+        return ()
+
+    def minor(v, _):
+        lead = int(round(v / 10 ** math.floor(math.log10(v) + 1e-9)))
+        return f"{v:g}" if lead in labelled() else ""
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(minor))
+    ax.tick_params(axis="x", which="minor", labelsize=minor_size)
+
+
+def variant_order(variant: str) -> tuple[bool, str]:
+    """The ticket first, then the controls by name (fixed colours, whatever the hash seed)."""
+    return variant != "ticket", variant
+
+
 def plot(folder, result: Result | None = None) -> Path:
     """accuracy_vs_connections.png: test accuracy against effective connections; per (variant, kept weights)
-    the mean over seeds, single seeds as dots."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    the mean over seeds, single seeds as dots. Built on a bare ``matplotlib.figure.Figure`` (no pyplot, the
+    caller's backend untouched); written whole (``atomic_write_bytes``) as an RGBA PNG."""
+    from matplotlib.figure import Figure
 
     res = result or load_result(folder)
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
     method = res.config.get("method", "?")
-    for variant in sorted({r["variant"] for r in res.records}, key=lambda v: v != "ticket"):
+    for variant in sorted({r["variant"] for r in res.records}, key=variant_order):
         rs = [r for r in res.records if r["variant"] == variant]
         by_c: dict[int, list[dict]] = {}
         for r in rs:
@@ -213,17 +257,15 @@ def plot(folder, result: Result | None = None) -> Path:
                         marker="o" if len(groups) < 3 else None, label=label)
         ax.scatter([r["effective_connections"] for r in rs], [100 * r["test_accuracy"] for r in rs], s=8,
                    color=line.get_color(), alpha=0.5)
-    ax.set_xscale("log")
+    _log_x(ax)
     ax.set_xlabel("connections (weights on input->output paths)")
     ax.set_ylabel("test accuracy (%)")
-    cfg = res.config
-    ax.set_title(f"{cfg.get('model')} on MNIST-{cfg.get('input')}: {method}")
+    ax.set_title(f"{res.config.get('model')} on {dataset_name(res)}: {method}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
     path = Path(folder) / "accuracy_vs_connections.png"
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return path
