@@ -201,29 +201,46 @@ def dataset_name(result: Result) -> str:
 
 
 def _log_x(ax, minor_size: float = 8.0) -> None:
-    """Log x labelled in plain numbers: the powers of ten and as many of 2, 3, 5 ... between as fit
-    without touching (from the axis' drawn width), so no two tick labels overlap."""
+    """Log x labelled in plain numbers: the powers of ten and as many ticks between (5, 2, 3, ... first)
+    as fit without touching (from the axis' drawn width), so no two tick labels overlap. (The same as
+    ``wann.plots.log_axis``; prune_baselines does not import wann.)"""
     import math
 
     from matplotlib.ticker import FuncFormatter, LogLocator
 
+    which, axis = "x", ax.xaxis
     ax.set_xscale("log")
-    ax.xaxis.set_major_locator(LogLocator(base=10))
-    ax.xaxis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
 
-    def labelled() -> tuple[int, ...]:
-        lo, hi = sorted(abs(v) for v in ax.get_xlim())
-        decades = max(math.log10(hi / lo), 1e-9) if lo > 0 else 1.0
-        length = ax.get_window_extent().width * 72.0 / ax.figure.dpi
-        need = (0.62 * len(f"{hi:g}") + 0.8) * minor_size
-        for subs in ((2, 3, 4, 5, 6, 7, 8, 9), (2, 3, 5), (2, 5), (3,), ()):
-            if np.diff(np.log10([1, *subs, 10])).min() * length / decades >= need:
-                return subs
-        return ()
+    def labelled() -> set[float]:
+        """The minor ticks to label: by niceness (5, 2, 3, other digits, then the rest), each only if its
+        label keeps clear of the major labels and of those already chosen."""
+        lo, hi = sorted(abs(v) for v in axis.get_view_interval())
+        if lo <= 0:
+            return set()
+        box = ax.get_window_extent()
+        length = (box.width if which == "x" else box.height) * 72.0 / ax.figure.dpi  # points
+        per_decade = length / max(math.log10(hi / lo), 1e-9)
+        chars = len(f"{hi:g}") if which == "x" else 1.2  # a y label's height: about one line
+        need = (0.62 * chars + 0.8) * minor_size  # a label's extent along the axis and a gap (points)
+        inside = [v for v in axis.get_minorticklocs() if lo <= v <= hi]
+        taken = [math.log10(v) for v in axis.get_majorticklocs() if lo <= v <= hi]
+        chosen = set()
+
+        def rank(v):
+            m = v / 10 ** math.floor(math.log10(v) + 1e-9)
+            lead = round(m)
+            return ({5: 0, 2: 1, 3: 2}.get(lead, 3) if abs(m - lead) < 1e-6 else 4, v)
+
+        for v in sorted(inside, key=rank):
+            if all(abs(math.log10(v) - t) * per_decade >= need for t in taken):
+                chosen.add(v)
+                taken.append(math.log10(v))
+        return chosen
 
     def minor(v, _):
-        lead = int(round(v / 10 ** math.floor(math.log10(v) + 1e-9)))
-        return f"{v:g}" if lead in labelled() else ""
+        return f"{v:g}" if any(abs(v - c) <= 1e-9 * c for c in labelled()) else ""
 
     ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
     ax.xaxis.set_minor_formatter(FuncFormatter(minor))
