@@ -342,3 +342,11 @@ print("ok")
 
     for stem in ("g", "s", "c"):
         assert Image.open(tmp_path / f"{stem}.png").mode == "RGBA"
+
+
+def test_docs_pngs_are_full_colour():
+    """docs/ images keep matplotlib's RGBA: a palette-quantised PNG (mode "P") loses colours, e.g. a legend's."""
+    from PIL import Image
+
+    modes = {p.name: Image.open(p).mode for p in sorted((REPO / "docs").glob("*.png"))}
+    assert modes and all(m in ("RGB", "RGBA") for m in modes.values()), modes
