@@ -92,12 +92,13 @@ def one_run(arm: str, seed: int, generations: int, marks: list[int], out: Path) 
 def plot_arms(out: Path, arms: list[str], stem: Path) -> None:
     """Population median and generation elite of mean fitness, and connections, per arm: median line and
     quartile band over seeds (``wann.summary.bands``)."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from wann.plots import save_figure
     from wann.summary import load_runs, bands
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, height_ratios=(3, 2))
+    fig = Figure(figsize=(8, 6.5))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     for k, arm in enumerate(arms):
         runs = load_runs(sorted((out / arm.replace(" ", "_")).glob("seed_*")))
         for ax, key, style in ((top, "median_fitness", "-"), (top, "best_mean", ":"), (bottom, "mean_conns", "-")):

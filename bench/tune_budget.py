@@ -165,10 +165,12 @@ def main() -> None:
 
 
 def plot(results, names, stem, title: str = ""):
-    from wann.plots import save_figure
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
-    fig, ax = plt.subplots(figsize=(8, 4.5))
+    from wann.plots import save_figure
+
+    fig = Figure(figsize=(8, 4.5))
+    ax = fig.subplots()
     for k, n in enumerate(names):
         for r in [r for r in results if r["setting"] == n]:
             x = [pt["generation"] * r["popsize"] * r["episodes"] for pt in r["curve"]]

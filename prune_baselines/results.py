@@ -191,17 +191,78 @@ def load_network(folder, seed: int | None = None, variant: str = "ticket", level
     return read_point(path)
 
 
+def dataset_name(result: Result) -> str:
+    """How the folder's data is named on its figure: ``MNIST-256`` / ``MNIST-784``, or ``synthetic data``
+    (provenance ``synthetic`` or ``dataset``; a folder with neither was MNIST, the only data then)."""
+    prov = result.provenance
+    if prov.get("synthetic") or prov.get("dataset") == "synthetic":
+        return f"synthetic data ({result.config.get('input')} inputs)"
+    return f"MNIST-{result.config.get('input')}"
+
+
+def _log_x(ax, minor_size: float = 8.0) -> None:
+    """Log x labelled in plain numbers: the powers of ten and as many ticks between (5, 2, 3, ... first)
+    as fit without touching (from the axis' drawn width), so no two tick labels overlap. (The same as
+    ``wann.plots.log_axis``; prune_baselines does not import wann.)"""
+    import math
+
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    which, axis = "x", ax.xaxis
+    ax.set_xscale("log")
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
+
+    def labelled() -> set[float]:
+        """The minor ticks to label: by niceness (5, 2, 3, other digits, then the rest), each only if its
+        label keeps clear of the major labels and of those already chosen."""
+        lo, hi = sorted(abs(v) for v in axis.get_view_interval())
+        if lo <= 0:
+            return set()
+        box = ax.get_window_extent()
+        length = (box.width if which == "x" else box.height) * 72.0 / ax.figure.dpi  # points
+        per_decade = length / max(math.log10(hi / lo), 1e-9)
+        chars = len(f"{hi:g}") if which == "x" else 1.2  # a y label's height: about one line
+        need = (0.62 * chars + 0.8) * minor_size  # a label's extent along the axis and a gap (points)
+        inside = [v for v in axis.get_minorticklocs() if lo <= v <= hi]
+        taken = [math.log10(v) for v in axis.get_majorticklocs() if lo <= v <= hi]
+        chosen = set()
+
+        def rank(v):
+            m = v / 10 ** math.floor(math.log10(v) + 1e-9)
+            lead = round(m)
+            return ({5: 0, 2: 1, 3: 2}.get(lead, 3) if abs(m - lead) < 1e-6 else 4, v)
+
+        for v in sorted(inside, key=rank):
+            if all(abs(math.log10(v) - t) * per_decade >= need for t in taken):
+                chosen.add(v)
+                taken.append(math.log10(v))
+        return chosen
+
+    def minor(v, _):
+        return f"{v:g}" if any(abs(v - c) <= 1e-9 * c for c in labelled()) else ""
+
+    ax.xaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    ax.xaxis.set_minor_formatter(FuncFormatter(minor))
+    ax.tick_params(axis="x", which="minor", labelsize=minor_size)
+
+
+def variant_order(variant: str) -> tuple[bool, str]:
+    """The ticket first, then the controls by name (fixed colours, whatever the hash seed)."""
+    return variant != "ticket", variant
+
+
 def plot(folder, result: Result | None = None) -> Path:
     """accuracy_vs_connections.png: test accuracy against effective connections; per (variant, kept weights)
-    the mean over seeds, single seeds as dots."""
-    import matplotlib
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    the mean over seeds, single seeds as dots. Built on a bare ``matplotlib.figure.Figure`` (no pyplot, the
+    caller's backend untouched); written whole (``atomic_write_bytes``) as an RGBA PNG."""
+    from matplotlib.figure import Figure
 
     res = result or load_result(folder)
-    fig, ax = plt.subplots(figsize=(6.5, 4.2))
+    fig = Figure(figsize=(6.5, 4.2))
+    ax = fig.subplots()
     method = res.config.get("method", "?")
-    for variant in sorted({r["variant"] for r in res.records}, key=lambda v: v != "ticket"):
+    for variant in sorted({r["variant"] for r in res.records}, key=variant_order):
         rs = [r for r in res.records if r["variant"] == variant]
         by_c: dict[int, list[dict]] = {}
         for r in rs:
@@ -213,17 +274,15 @@ def plot(folder, result: Result | None = None) -> Path:
                         marker="o" if len(groups) < 3 else None, label=label)
         ax.scatter([r["effective_connections"] for r in rs], [100 * r["test_accuracy"] for r in rs], s=8,
                    color=line.get_color(), alpha=0.5)
-    ax.set_xscale("log")
+    _log_x(ax)
     ax.set_xlabel("connections (weights on input->output paths)")
     ax.set_ylabel("test accuracy (%)")
-    cfg = res.config
-    ax.set_title(f"{cfg.get('model')} on MNIST-{cfg.get('input')}: {method}")
+    ax.set_title(f"{res.config.get('model')} on {dataset_name(res)}: {method}")
     ax.grid(True, which="both", alpha=0.3)
     ax.legend()
     fig.tight_layout()
     path = Path(folder) / "accuracy_vs_connections.png"
     buf = io.BytesIO()
     fig.savefig(buf, format="png", dpi=120)
-    plt.close(fig)
     atomic_write_bytes(path, buf.getvalue())
     return path

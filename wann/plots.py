@@ -1,9 +1,14 @@
-"""Figures: the champion's graph, the run's curves, the shared-weight sweep (PNG + SVG, matplotlib Agg).
+"""Figures: the champion's graph, the run's curves, the shared-weight sweep (PNG + SVG).
+
+Every figure is a ``matplotlib.figure.Figure`` built directly (no pyplot, no backend chosen at
+import: a notebook's backend and pyplot state are left alone) and written by ``save_figure``.
 
 ``genome_graph`` puts a genome in a networkx DiGraph with its layout: bias and
 inputs on the left, hidden nodes in columns by depth (longest path over expressed
 connections), outputs on the right; genes the network does not express are left out,
-and disabled genes that the reference phenotype expresses (hidden->hidden) are drawn dashed. Networks
+and disabled genes that the reference phenotype expresses (hidden->hidden) are drawn dashed. A depth
+with more hidden nodes than fit beside the inputs (``column_capacity``) is spread over several
+staggered sub-columns, so that its markers do not overlap. Networks
 with many inputs (a task's ``input_shape``, or a square number above 32, e.g.
 MNIST's 16x16) get their inputs laid out as a pixel grid, shaded by how many
 connections leave each pixel.
@@ -12,21 +17,20 @@ from __future__ import annotations
 
 import math
 import io
+import sys
 from pathlib import Path
 from typing import Sequence
 
 import matplotlib
+import networkx as nx
+import numpy as np
+from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.patches import Rectangle
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import networkx as nx  # noqa: E402
-import numpy as np  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from matplotlib.patches import Rectangle  # noqa: E402
-
-from wann.activations import NAMES, TABLE  # noqa: E402
-from wann.genome import BIAS, HIDDEN, INPUT, KIND_NAMES, OUTPUT, Genome  # noqa: E402
-from wann.io import write_atomic  # noqa: E402
+from wann.activations import NAMES, TABLE
+from wann.genome import BIAS, HIDDEN, INPUT, KIND_NAMES, OUTPUT, Genome
+from wann.io import write_atomic
 
 FORMATS = ("png", "svg")
 MARKERS = {a.id: a.marker for a in TABLE}
@@ -97,9 +101,20 @@ def _stack(desired: np.ndarray, gap: float, keep_order: bool = False) -> np.ndar
     return y + (desired.mean() - y.mean()) if desired.size else y
 
 
+def column_capacity(n_left: int, grid: tuple[int, int] | None) -> int:
+    """The most hidden nodes stacked one unit apart in one (sub-)column: a little more than the height
+    of the inputs (the pixel grid's rows, or the named inputs), at least 16."""
+    return max(16, (grid[0] if grid is not None else n_left) + 4)
+
+
 def _place(g: nx.DiGraph, left: list[int], outputs: list[int], last: int, grid) -> None:
     """Positions: named inputs one unit apart (or a pixel grid); every later column near the mean
-    height of its nodes' sources, nodes at least one unit apart; outputs keep their id order."""
+    height of its nodes' sources, nodes at least one unit apart; outputs keep their id order.
+
+    A hidden column of n nodes above ``column_capacity`` becomes k = ceil(n / capacity) sub-columns one
+    unit apart: its nodes are stacked 1/k apart (top to bottom by the height of their sources) and dealt
+    to the sub-columns in turn, so nodes of one sub-column stay one unit apart and the column about as
+    tall as the inputs. Later columns move right by the extra width."""
     pos: dict[int, tuple[float, float]] = {}
     if grid is None:
         pos.update({n: (0.0, (len(left) - 1) / 2.0 - k) for k, n in enumerate(left)})
@@ -111,6 +126,8 @@ def _place(g: nx.DiGraph, left: list[int], outputs: list[int], last: int, grid) 
             r, c = divmod(k, cols)
             pos[n] = (c - cols - 2.0, (rows - 1) / 2.0 - r)
         step = max(rows, cols) / 2.0
+    capacity = column_capacity(len(left) - 1, grid)
+    x = 0.0
     for col in range(1, last + 1):
         members = ([n for n in outputs if n in g] if col == last else
                    [n for n in g if g.nodes[n]["layer"] == col and g.nodes[n]["kind"] == "hidden"])
@@ -118,28 +135,82 @@ def _place(g: nx.DiGraph, left: list[int], outputs: list[int], last: int, grid) 
                             for n in members])
         if col == last and desired.size:
             desired[:] = desired.mean()  # outputs evenly spaced, in id order
-        ys = _stack(desired, 1.0, keep_order=col == last)
-        pos.update({n: (col * step, float(y)) for n, y in zip(members, ys)})
+        k = 1 if col == last else max(1, math.ceil(len(members) / capacity))
+        ys = _stack(desired, 1.0 / k, keep_order=col == last)
+        x += step
+        rank = np.argsort(-ys, kind="stable")  # top to bottom
+        sub = np.empty(len(members), dtype=int)
+        sub[rank] = np.arange(len(members)) % k
+        pos.update({n: (x + float(j), float(y)) for n, y, j in zip(members, ys, sub.tolist())})
+        x += k - 1
     for n, p in pos.items():
         g.nodes[n]["pos"] = (float(p[0]), float(p[1]))
 
 
 # ---- drawing --------------------------------------------------------------------------
 def save_figure(fig, stem: str | Path, formats: Sequence[str] = FORMATS, dpi: int = 150) -> list[Path]:
-    """Write ``stem.png`` and ``stem.svg`` (each whole or not at all: ``wann.io.write_atomic``); close the figure."""
+    """Write ``stem.png`` and ``stem.svg`` (each whole or not at all: ``wann.io.write_atomic``); a figure that
+    pyplot manages is closed. PNGs keep matplotlib's RGBA (never palette-quantised)."""
     stem = Path(stem)
     paths = []
     try:
         for fmt in formats:
             path = stem.with_name(f"{stem.name}.{fmt}")
             buf = io.BytesIO()
-            with plt.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (editable, searchable)
+            with matplotlib.rc_context({"svg.fonttype": "none"}):  # SVG text stays text (editable, searchable)
                 fig.savefig(buf, format=fmt, dpi=dpi, bbox_inches="tight")
             write_atomic(path, buf.getvalue())
             paths.append(path)
     finally:
-        plt.close(fig)
+        pyplot = sys.modules.get("matplotlib.pyplot")  # a figure made by pyplot (a caller's): let pyplot forget it
+        if pyplot is not None:
+            pyplot.close(fig)
     return paths
+
+
+def log_axis(ax, which: str = "x", minor_size: float = 7.0) -> None:
+    """A log axis labelled in plain numbers: every power of ten, and of the ticks between (5, 2, 3, ...
+    first) as many as fit without their labels touching, judged from the axis' drawn length and range
+    when it is drawn (minor labels in ``minor_size`` points)."""
+    from matplotlib.ticker import FuncFormatter, LogLocator
+
+    axis = ax.xaxis if which == "x" else ax.yaxis
+    (ax.set_xscale if which == "x" else ax.set_yscale)("log")
+    axis.set_major_locator(LogLocator(base=10))
+    axis.set_minor_locator(LogLocator(base=10, subs=tuple(range(2, 10))))
+
+    def labelled() -> set[float]:
+        """The minor ticks to label: by niceness (5, 2, 3, other digits, then the rest), each only if its
+        label keeps clear of the major labels and of those already chosen."""
+        lo, hi = sorted(abs(v) for v in axis.get_view_interval())
+        if lo <= 0:
+            return set()
+        box = ax.get_window_extent()
+        length = (box.width if which == "x" else box.height) * 72.0 / ax.figure.dpi  # points
+        per_decade = length / max(math.log10(hi / lo), 1e-9)
+        chars = len(f"{hi:g}") if which == "x" else 1.2  # a y label's height: about one line
+        need = (0.62 * chars + 0.8) * minor_size  # a label's extent along the axis and a gap (points)
+        inside = [v for v in axis.get_minorticklocs() if lo <= v <= hi]
+        taken = [math.log10(v) for v in axis.get_majorticklocs() if lo <= v <= hi]
+        chosen = set()
+
+        def rank(v):
+            m = v / 10 ** math.floor(math.log10(v) + 1e-9)
+            lead = round(m)
+            return ({5: 0, 2: 1, 3: 2}.get(lead, 3) if abs(m - lead) < 1e-6 else 4, v)
+
+        for v in sorted(inside, key=rank):
+            if all(abs(math.log10(v) - t) * per_decade >= need for t in taken):
+                chosen.add(v)
+                taken.append(math.log10(v))
+        return chosen
+
+    def minor(v, _):
+        return f"{v:g}" if any(abs(v - c) <= 1e-9 * c for c in labelled()) else ""
+
+    axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+    axis.set_minor_formatter(FuncFormatter(minor))
+    ax.tick_params(axis=which, which="minor", labelsize=minor_size)
 
 
 def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | None = None,
@@ -150,9 +221,14 @@ def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | N
     g = genome_graph(genome, input_names, output_names, grid)
     pos = {n: d["pos"] for n, d in g.nodes(data=True)}
     xs, ys = np.array([p[0] for p in pos.values()]), np.array([p[1] for p in pos.values()])
-    width = float(np.ptp(xs)) * (0.9 if grid is None else 0.35) + 4.0
-    height = float(np.ptp(ys)) * (0.42 if grid is None else 0.35) + 2.0
-    fig, ax = plt.subplots(figsize=(min(max(width, 6.0), 18.0), min(max(height, 3.5), 14.0)))
+    fx, fy = (0.9, 0.42) if grid is None else (0.35, 0.35)  # inches per unit of the layout
+    width, height = float(np.ptp(xs)) * fx + 4.0, float(np.ptp(ys)) * fy + 2.0
+    size = (min(max(width, 6.0), 18.0), min(max(height, 3.5), 14.0))
+    # a graph too big for the largest figure is drawn smaller: markers and labels shrink with it
+    shrink = min(1.0, (size[0] - 4.0) / max(width - 4.0, 1e-9), (size[1] - 2.0) / max(height - 2.0, 1e-9))
+    node, font = shrink ** 2, max(6.0, 10.0 * shrink)
+    fig = Figure(figsize=size)
+    ax = fig.subplots()
     tuned = genome.conn_weight is not None
     scale = max((abs(d["weight"]) for _, _, d in g.edges(data=True)), default=1.0) if tuned else 1.0
     arrows = grid is None and g.number_of_edges() <= MAX_ARROWS  # else plain lines (fast for thousands)
@@ -167,7 +243,7 @@ def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | N
             widths = [0.5 + 2.5 * abs(d["weight"]) / max(scale, 1e-12) for _, _, d in edges]
         else:
             colors, widths = "#404040", 1.0
-        style = {"arrowstyle": "-|>", "arrowsize": 8, "node_size": 200, "connectionstyle": f"arc3,rad={rad}"}
+        style = {"arrowstyle": "-|>", "arrowsize": 8, "node_size": 200 * node, "connectionstyle": f"arc3,rad={rad}"}
         drawn = nx.draw_networkx_edges(g, pos, ax=ax, edgelist=[(u, v) for u, v, _ in edges], edge_color=colors,
                                        width=widths, alpha=0.55 if grid is None else 0.2, arrows=arrows,
                                        style=[DISABLED_GENE_STYLE if d["disabled_gene"] else "solid"
@@ -178,18 +254,18 @@ def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | N
     groups: list[tuple[list[int], dict]] = []
     inputs = [n for n, d in g.nodes(data=True) if d["kind"] == "input"]
     if grid is None:
-        groups.append((inputs, {"node_color": IO_COLOR, "node_shape": "o", "node_size": 220}))
+        groups.append((inputs, {"node_color": IO_COLOR, "node_shape": "o", "node_size": 220 * node}))
     else:
         _pixel_grid(ax, g, inputs, grid)
     groups.append(([n for n, d in g.nodes(data=True) if d["kind"] == "bias"],
-                   {"node_color": BIAS_COLOR, "node_shape": "o", "node_size": 220}))
+                   {"node_color": BIAS_COLOR, "node_shape": "o", "node_size": 220 * node}))
     outs = [n for n, d in g.nodes(data=True) if d["kind"] == "output"]
-    groups.append((outs, {"node_color": IO_COLOR, "node_shape": "s", "node_size": 260}))
+    groups.append((outs, {"node_color": IO_COLOR, "node_shape": "s", "node_size": 260 * node}))
     for a in hidden_acts:
         for live in (True, False):
             members = [n for n, d in g.nodes(data=True) if d["kind"] == "hidden" and d["activation"] == a
                        and d["live"] == live]
-            groups.append((members, {"node_color": [COLORS[a]], "node_shape": MARKERS[a], "node_size": 200,
+            groups.append((members, {"node_color": [COLORS[a]], "node_shape": MARKERS[a], "node_size": 200 * node,
                                      "alpha": 1.0 if live else 0.35}))
     for members, style in groups:
         if members:
@@ -197,13 +273,14 @@ def draw_genome(genome: Genome, stem: str | Path, input_names: Sequence[str] | N
     if grid is None:
         for n in inputs + [n for n, d in g.nodes(data=True) if d["kind"] == "bias"]:
             ax.annotate(g.nodes[n]["label"], pos[n], xytext=(-10, 0), textcoords="offset points",
-                        ha="right", va="center", fontsize=10)
+                        ha="right", va="center", fontsize=font)
     else:
         bias = next(n for n, d in g.nodes(data=True) if d["kind"] == "bias")
-        ax.annotate("bias", pos[bias], xytext=(-10, 0), textcoords="offset points", ha="right", va="center")
+        ax.annotate("bias", pos[bias], xytext=(-10, 0), textcoords="offset points", ha="right", va="center",
+                    fontsize=font)
     for n in outs:
         ax.annotate(g.nodes[n]["label"], pos[n], xytext=(10, 0), textcoords="offset points", ha="left",
-                    va="center", fontsize=10)
+                    va="center", fontsize=font)
     handles = [Line2D([], [], marker=MARKERS[a], color="none", markerfacecolor=COLORS[a], markeredgecolor="black",
                       markersize=9, label=NAMES[a]) for a in hidden_acts]
     handles += [Line2D([], [], marker="o", color="none", markerfacecolor=IO_COLOR, markeredgecolor="black",
@@ -237,7 +314,7 @@ def _pixel_grid(ax, g: nx.DiGraph, inputs: list[int], grid: tuple[int, int]) -> 
                       interpolation="nearest", vmin=0, vmax=max(counts.max(), 1), zorder=2)
     ax.add_patch(Rectangle((x0, y0), x1 - x0, y1 - y0, fill=False, edgecolor="black", lw=0.8, zorder=3))
     ax.set_aspect("equal")
-    bar = plt.colorbar(image, ax=ax, location="bottom", fraction=0.04, pad=0.02, shrink=0.35)
+    bar = ax.figure.colorbar(image, ax=ax, location="bottom", fraction=0.04, pad=0.02, shrink=0.35)
     bar.set_label(f"connections per input pixel ({rows}x{cols})")
 
 
@@ -247,7 +324,8 @@ def plot_curves(rows: list[dict], stem: str | Path, title: str = "") -> list[Pat
     evals = np.array([r["evaluations"] for r in rows], dtype=float)
     col = {k: np.array([r[k] for r in rows], dtype=float) for k in
            ("best_mean", "best_max", "median_fitness", "champion_fitness", "best_conns", "mean_conns", "best_nodes")}
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, height_ratios=(3, 2))
+    fig = Figure(figsize=(8, 6.5))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     top.plot(gen, col["best_max"], color="tab:orange", lw=1.0, alpha=0.8, label="best: max over weights")
     top.plot(gen, col["best_mean"], color="tab:blue", lw=1.2, label="best: mean over weights")
     top.plot(gen, col["median_fitness"], color="tab:gray", lw=1.0, label="population median (mean)")
@@ -276,7 +354,8 @@ def plot_sweep(weights: np.ndarray, mean: np.ndarray, std: np.ndarray, best: flo
                title: str = "") -> list[Path]:
     """Score against shared weight: sweep mean +- std (tuning seeds), the chosen weight, and
     ``points`` (label, weight, mean, std) such as the series on the test seeds."""
-    fig, ax = plt.subplots(figsize=(7, 4.2))
+    fig = Figure(figsize=(7, 4.2))
+    ax = fig.subplots()
     ax.fill_between(weights, mean - std, mean + std, color="tab:blue", alpha=0.18, lw=0)
     ax.plot(weights, mean, color="tab:blue", lw=1.5, marker=".", label="sweep on tuning seeds (mean +- std)")
     ax.axvline(best, color="black", ls="--", lw=1.0, label=f"tuned shared weight {best:+.2f}")

@@ -140,11 +140,12 @@ def bands(runs: list[RunSummary], key: str) -> tuple[np.ndarray, np.ndarray]:
 
 def plot_bands(runs: list[RunSummary], stem: Path, title: str = "") -> list[Path]:
     """Fitness and connections against generations: median line, quartile band, over runs."""
-    import matplotlib.pyplot as plt
+    from matplotlib.figure import Figure
 
     from wann.plots import save_figure
 
-    fig, (top, bottom) = plt.subplots(2, 1, figsize=(8, 6.5), sharex=True, height_ratios=(3, 2))
+    fig = Figure(figsize=(8, 6.5))
+    top, bottom = fig.subplots(2, 1, sharex=True, height_ratios=(3, 2))
     for ax, series in ((top, (("best_mean", "generation best (mean over weights)", "tab:blue"),
                               ("median_fitness", "population median", "tab:gray"))),
                        (bottom, (("best_conns", "generation best: connections", "tab:blue"),
