@@ -50,6 +50,14 @@ def test_rows_equal_hand_computed():
     assert got[("magnitude", "signed_trained best", -1.0)] == 0.75
 
 
+def test_best_w_chosen_on_a_validation_split_reports_the_test_accuracy_there():
+    # on this validation split w < 0 is right (label = argmin), so 'best' takes w = -1 and reports its test accuracy
+    xv, yv = np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([1, 0])
+    rows = score(_wann(), X, Y, [-1.0, 2.0], select=(xv, yv))
+    best = next(r for r in rows if r["evaluation"] == "shared best")
+    assert best["weight"] == -1.0 and best["accuracy"] == 0.25  # not the test set's own best (w = 2: 0.75)
+
+
 def test_summary_and_markdown_table():
     a, b = _pruned(), _pruned()
     b.seed, b.connections_with_biases = 4, 8

@@ -27,6 +27,11 @@ def register(sub) -> None:
     p.add_argument("--max-connections", type=int, default=0,
                    help="skip pruned points with more weights than this (0 = keep all)")
     p.add_argument("--no-controls", action="store_true", help="skip the untrained random-mask controls")
+    p.add_argument("--select-on", choices=["test", "validation"], default="test",
+                   help="where 'best' chooses the shared weight: the test images (default; optimistic, as the paper "
+                        "reports WANNs) or a validation split held out of the training images")
+    p.add_argument("--validation-size", type=int, default=5000,
+                   help="images of that split: the last N of the 60,000 training images (default 5000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
 
@@ -53,11 +58,14 @@ def cmd_compare(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     nets = load_networks(args.wann, args.baselines, args.max_connections, controls=not args.no_controls)
     weights = _weights(args.weights)
+    if args.select_on == "validation" and not 1 <= args.validation_size <= 30000:
+        raise UserError(f"--validation-size {args.validation_size}: give 1..30000 held-out training images")
     print(f"comparing {len(nets)} networks under {len(weights)} shared weights", flush=True)
     with bar(len(nets), "compare", args.quiet, unit="network") as progress:
         table, written = write_comparison(nets, Path(args.out), args.data_dir, weights,
                                           "wann " + " ".join(shlex.quote(a) for a in args.argv), say, t0,
-                                          progress.update)
+                                          progress.update,
+                                          args.validation_size if args.select_on == "validation" else 0)
     print(table)
     print(f"wrote {written[0]}, {written[1]}, {written[2]}, " + ", ".join(str(f) for f in written[3:]))
     return 0

@@ -31,15 +31,20 @@ def load_networks(wann: Sequence[str], baselines: Sequence[str], max_connections
 
 def write_comparison(nets: Sequence[Network], out: Path, data_dir: str, weights: Sequence[float], command: str,
                      say: Callable[[str], None] = lambda s: None, t0: float | None = None,
-                     tick: Callable[[int], object] = lambda n: None) -> tuple[str, list[Path]]:
+                     tick: Callable[[int], object] = lambda n: None, validation: int = 0) -> tuple[str, list[Path]]:
     """Score ``nets`` on the MNIST test images of ``data_dir`` and write ``out``/compare.{json,csv,md,png,svg}.
 
+    ``validation`` > 0: the best shared weight is chosen on that many held-out training images
+    (``scoring.mnist_validation_set``), else on the test images (optimistic); the provenance and tables say which.
     ``t0``: ``time.perf_counter()`` when the work began (the provenance's ``wall_s``; default: now).
     Returns (the table to print, the files written)."""
     t0 = time.perf_counter() if t0 is None else t0
-    rows = scoring.compare(nets, lambda n: scoring.mnist_test_set(data_dir, n), weights, say, tick)
+    select = (lambda n: scoring.mnist_validation_set(data_dir, n, validation)) if validation else None
+    rows = scoring.compare(nets, lambda n: scoring.mnist_test_set(data_dir, n), weights, say, tick, select)
+    chosen_on = f"{validation} held-out training images (the last of the 60,000)" if validation else \
+        "the test images (optimistic)"
     out.mkdir(parents=True, exist_ok=True)
-    provenance = {"command": command, "weights": list(weights), "data_dir": data_dir,
+    provenance = {"command": command, "weights": list(weights), "data_dir": data_dir, "best_w_chosen_on": chosen_on,
                   "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                   "wall_s": time.perf_counter() - t0}
     doc = tables.report(rows, nets, provenance)
@@ -48,7 +53,8 @@ def write_comparison(nets: Sequence[Network], out: Path, data_dir: str, weights:
     budgets = tables.markdown_budgets(doc["summary"])
     write_atomic(out / "compare.md", (f"At the best WANN's size and 2×, 5×, 10× of it (nearest point of each series "
                                       f"within 1.3×):\n\n{budgets}\nAll points:\n\n" if budgets else "")
-                 + tables.markdown(doc["summary"]) + "\nShared weight, accuracy (%) per w (mean over seeds):\n\n"
+                 + tables.markdown(doc["summary"]) + f"\n'best': the w of the series chosen on {chosen_on}.\n"
+                 + "\nShared weight, accuracy (%) per w (mean over seeds):\n\n"
                  + tables.markdown_weights(doc["summary"]))
     figs = figure.plot(doc["summary"], out / "compare")
     written = [out / "compare.csv", out / "compare.md", out / "compare.json", *figs]

@@ -1,7 +1,10 @@
 """The name of the series a prune_baselines point belongs to, as tables and figures show it."""
 from __future__ import annotations
 
-METHOD_NAMES = {"imp": "IMP", "obd": "OBD", "synflow": "SynFlow", "magnitude": "magnitude"}
+METHOD_NAMES = {"imp": "IMP", "obd": "OBD", "synflow": "SynFlow", "magnitude": "magnitude",
+                # masks learned over frozen weights (edge-popup): named for the weights, so that they cannot be
+                # taken for the 'signed constant' evaluations (w * sign of a trained or initial weight)
+                "supermask": "supermask (frozen random weights)", "supermask_signed": "supermask (frozen ±c weights)"}
 VARIANT_NAMES = {"random_mask": "random mask (trained)", "reinit": "reinit"}
 
 
