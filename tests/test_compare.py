@@ -126,6 +126,9 @@ def test_series_labels_and_dense_duplicates_skipped(tmp_path):
         ("IMP", "IMP random mask (trained)", "IMP reinit")
     assert (lab("obd", "ticket", 0), lab("random", "ticket", 2), lab("synflow", "ticket", 1)) == \
         ("dense MLP", "random mask (trained)", "SynFlow")
+    # masks learned over frozen weights are named for their weights, never as a 'signed constant' evaluation
+    assert (lab("supermask", "ticket", 1), lab("supermask_signed", "ticket", 1)) == \
+        ("supermask (frozen random weights)", "supermask (frozen ±c weights)")
     folder = _prune_folder(tmp_path)
     rec0 = {**json.loads(str(np.load(folder / "seed_0" / "ticket_level_01.npz")["record_json"])), "level": 0}
     p = read_point(folder / "seed_0" / "ticket_level_01.npz")
