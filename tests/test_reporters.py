@@ -58,3 +58,15 @@ def test_no_tensorboard_by_default_and_the_progress_line_says_the_time_left(tmp_
 
 def test_clock():
     assert [_clock(s) for s in (0, 59.6, 61, 3600 * 25 + 62)] == ["0:00:00", "0:01:00", "0:01:01", "25:01:02"]
+
+
+def test_the_progress_line_numbers_generations_as_the_files_do(tmp_path, capsys):
+    run = tmp_path / "r"
+    assert main(["evolve", QUICK, "--out", str(run), *SMALL]) == 0
+    out = capsys.readouterr().out
+    rows = [json.loads(line) for line in (run / "log.jsonl").read_text().splitlines()]
+    lines = [line for line in out.splitlines() if line.startswith("gen ")]
+    assert [int(line.split()[1]) for line in lines] == [r["generation"] for r in rows] == list(range(5))
+    assert lines[-1].split()[2] == "(5/5)"
+    champion = json.loads((run / "champion.json").read_text())
+    assert f"champion from generation {champion['generation']}," in out  # the same numbering

@@ -44,7 +44,7 @@ def test_bands_are_quartiles_over_runs_per_generation(tmp_path):
     make_batch(parent, (1, 2, 3)).run(serial, 4, [])
     runs = load_runs([parent])
     gens, q = bands(runs, "median_fitness")
-    assert gens.tolist() == [1, 2, 3, 4]
+    assert gens.tolist() == [0, 1, 2, 3]  # 0-based, as log.jsonl numbers generations
     for g in range(4):
         v = [read_log(parent / f"seed_{s}")[g]["median_fitness"] for s in (1, 2, 3)]
         np.testing.assert_array_equal(q[:, g], np.percentile(v, [25, 50, 75]))

@@ -50,6 +50,9 @@ class LoadedChampion:
 
 def load_config(path: str | Path, overrides: Sequence[str] = ()) -> Config:
     """A TOML config with ``section.key=value`` overrides (as ``--set``), validated."""
+    if isinstance(overrides, str):
+        raise UserError(f"overrides is a list of 'section.key=value' strings; got the string {overrides!r}: "
+                        f"write [{overrides!r}]")
     return _load_config(path, list(overrides))
 
 

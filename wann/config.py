@@ -123,11 +123,13 @@ def config_from_dict(raw: dict, overrides: list[str], source: str = "<config>") 
         if not isinstance(table, dict):
             raise UserError(f"{source}: {name} = {table!r} should be a table: a [{name}] section of key = value lines")
     raw = {k: dict(v) for k, v in raw.items()}
+    set_keys = []
     for text in overrides:
         section, key, value = parse_override(text)
         if section not in valid:
             raise UserError(f"--set {text!r}: unknown section {section!r}; valid sections: {sorted(valid)}")
         raw.setdefault(section, {})[key] = value
+        set_keys.append((text, section, key))
     from wann.tasks import task_options_class
 
     task_raw = dict(raw.get("task", {}))
@@ -136,6 +138,11 @@ def config_from_dict(raw: dict, overrides: list[str], source: str = "<config>") 
         options_cls = task_options_class(task_name)
     except KeyError as exc:
         raise UserError(f"{source}: [task] name: {exc.args[0]}") from None
+    classes = {"run": RunConfig, "task": options_cls, "search": SearchConfig, "evaluation": EvaluationConfig}
+    for text, section, key in set_keys:
+        fields = sorted(f.name for f in dataclasses.fields(classes[section]))
+        if key not in fields:
+            raise UserError(f"--set {text!r}: unknown key {key!r} in [{section}]; valid keys: {fields}")
     cfg = Config(
         run=build(RunConfig, raw.get("run", {}), "run", source),
         task=build(options_cls, task_raw, "task", source),

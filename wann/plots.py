@@ -27,6 +27,7 @@ import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Rectangle
+from matplotlib.ticker import MaxNLocator
 
 from wann.activations import NAMES, TABLE
 from wann.genome import BIAS, HIDDEN, INPUT, KIND_NAMES, OUTPUT, Genome
@@ -319,8 +320,9 @@ def _pixel_grid(ax, g: nx.DiGraph, inputs: list[int], grid: tuple[int, int]) -> 
 
 
 def plot_curves(rows: list[dict], stem: str | Path, title: str = "") -> list[Path]:
-    """Fitness and complexity against generations (evaluations on the top axis)."""
-    gen = np.array([r["generation"] + 1 for r in rows], dtype=float)
+    """Fitness and complexity against the generation (0-based, as in log.jsonl and champion files; evaluations
+    done by the end of a generation on the top axis)."""
+    gen = np.array([r["generation"] for r in rows], dtype=float)
     evals = np.array([r["evaluations"] for r in rows], dtype=float)
     col = {k: np.array([r[k] for r in rows], dtype=float) for k in
            ("best_mean", "best_max", "median_fitness", "champion_fitness", "best_conns", "mean_conns", "best_nodes")}
@@ -340,8 +342,9 @@ def plot_curves(rows: list[dict], stem: str | Path, title: str = "") -> list[Pat
     bottom.set_ylabel("count")
     bottom.legend(loc="upper left", fontsize=9, frameon=False)
     bottom.grid(alpha=0.3)
-    per_gen = evals[-1] / gen[-1]  # individuals evaluated per generation (constant population)
-    sec = top.secondary_xaxis("top", functions=(lambda g_: g_ * per_gen, lambda e_: e_ / per_gen))
+    bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
+    per_gen = evals[-1] / (gen[-1] + 1)  # individuals evaluated per generation (constant population)
+    sec = top.secondary_xaxis("top", functions=(lambda g_: (g_ + 1) * per_gen, lambda e_: e_ / per_gen - 1))
     sec.set_xlabel("evaluations (individuals)")
     if title:
         fig.suptitle(title)

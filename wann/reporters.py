@@ -95,12 +95,16 @@ class ProgressLine(Reporter):
 
     def __init__(self, total: int, prefix: str = "") -> None:
         self.total, self.prefix = total, prefix
-        self._start: tuple[float, int] | None = None
+        self._start: tuple[float, int] | None = None  # (time, generations done) the pace is measured from
+        self._first = 0.0
 
     def generation(self, run: Run, gen: Generation) -> None:
         now = time.perf_counter()
-        if self._start is None:  # the first generation of this call: its own time is the estimate
-            self._start = (now - gen.row["seconds"], run.generation - 1)
+        if self._start is None:  # the first generation of this call: its own time is the estimate; later, the
+            self._start = (now - gen.row["seconds"], run.generation - 1)  # pace since it (it includes compiling)
+            self._first = now
+        elif run.generation - self._start[1] == 2:
+            self._start = (self._first, run.generation - 1)
         t0, g0 = self._start
         per_generation = (now - t0) / max(run.generation - g0, 1)
         eta = per_generation * max(self.total - run.generation, 0)
@@ -133,6 +137,7 @@ class TensorBoard(Reporter):
             value = gen.row.get(key)
             if value is not None and math.isfinite(value):
                 self.writer.add_scalar(tag, value, gen.row["generation"])
+        self.writer.flush()  # a killed run keeps every finished generation's scalars
 
     def close(self) -> None:
         if self.writer is not None:
@@ -163,8 +168,9 @@ def _clock(seconds: float) -> str:
 
 
 def format_row(row: dict, total: int) -> str:
-    """One progress line per generation (a missing champion prints as "-")."""
+    """One progress line per generation: the generation (0-based, as log.jsonl, champion files and plots number
+    it), then (generations done/total); a missing champion prints as "-"."""
     champion = "-" if row["champion_fitness"] is None else f"{row['champion_fitness']:9.2f}"
-    return (f"gen {row['generation'] + 1:>5}/{total}  best {row['best_mean']:9.2f} "
+    return (f"gen {row['generation']:>5} ({row['generation'] + 1}/{total})  best {row['best_mean']:9.2f} "
             f"(max {row['best_max']:9.2f}, {row['best_conns']:3d} conns)  median {row['median_fitness']:9.2f}  "
             f"champion {champion:>9}  {row['seconds']:6.2f}s")

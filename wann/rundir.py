@@ -51,7 +51,13 @@ def champion_file(path: str | Path) -> Path:
 
 def load_champion(path: str | Path) -> tuple[champ.Champion, dict, Path]:
     """(champion, the file's whole JSON, the file) of a run folder or champion file; UserError if invalid."""
+    path = Path(path)
+    if not path.exists():
+        raise UserError(f"{path}: no such run folder or champion file")
     file = champion_file(path)
+    if path.is_dir() and not file.exists():
+        raise UserError(f"{path} holds no {CHAMPION}: is it a run folder that has run a generation "
+                        "(or a batch folder: give one of its seed_<s> folders)?")
     c, data = champ.load(file)
     return c, data, file
 

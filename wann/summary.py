@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Sequence
 
 import numpy as np
+from matplotlib.ticker import MaxNLocator
 
 from wann.batch import run_folders
 from wann.errors import UserError
@@ -128,9 +129,10 @@ def csv_text(runs: list[RunSummary]) -> str:
 
 
 def bands(runs: list[RunSummary], key: str) -> tuple[np.ndarray, np.ndarray]:
-    """(generations [G], quartiles [3, G]) of log column ``key`` over the runs that reached each generation."""
+    """(generations [G], 0-based as in the logs; quartiles [3, G]) of log column ``key`` over the runs that
+    reached each generation."""
     longest = max(len(r.rows) for r in runs)
-    gens = np.arange(1, longest + 1)
+    gens = np.arange(longest)
     q = np.full((3, longest), np.nan)
     for g in range(longest):
         v = [r.rows[g][key] for r in runs if g < len(r.rows)]
@@ -159,6 +161,7 @@ def plot_bands(runs: list[RunSummary], stem: Path, title: str = "") -> list[Path
     top.set_ylabel("fitness")
     bottom.set_ylabel("connections")
     bottom.set_xlabel("generation")
+    bottom.xaxis.set_major_locator(MaxNLocator(integer=True))
     per_gen = runs[0].rows[-1]["evaluations"] / len(runs[0].rows)
     sec = top.secondary_xaxis("top", functions=(lambda g: g * per_gen, lambda e: e / per_gen))
     sec.set_xlabel("evaluations (individuals)")

@@ -119,7 +119,7 @@ def tune(genome: Genome, task: Task, make: MakeEvaluator, settings: TuneSettings
         val_seeds = draw_seeds(rng["validation"], settings.validation_trials)
         start_v, tuned_v = evs.trial_scores(task, [_with_cw(base, x0), _with_cw(base, x)] * val_seeds.size,
                                             np.repeat(val_seeds, 2))[:, 0].reshape(-1, 2).mean(axis=0)
-    kept = "tuned" if tuned_v >= start_v else "start"
+    kept = "tuned" if tuned_v > start_v else "start"  # the result must beat the start
     final = x if kept == "tuned" else x0
     say(f"validation on {val_seeds.size} seeds: start {start_v:.4g}, tuned {tuned_v:.4g} -> keep {kept}")
     tuned_genome = with_edge_weights(topology(genome), final, start_w)

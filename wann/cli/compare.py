@@ -30,8 +30,8 @@ def register(sub) -> None:
     p.add_argument("--select-on", choices=["test", "validation"], default="test",
                    help="where 'best' chooses the shared weight: the test images (default; optimistic, as the paper "
                         "reports WANNs) or a validation split held out of the training images")
-    p.add_argument("--validation-size", type=int, default=5000,
-                   help="images of that split: the last N of the 60,000 training images (default 5000)")
+    p.add_argument("--validation-size", type=int,
+                   help="with --select-on validation: the last N of the 60,000 training images (default 5000)")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_compare)
 
@@ -56,16 +56,18 @@ def cmd_compare(args: argparse.Namespace) -> int:
     from wann.progress import bar
 
     t0 = time.perf_counter()
+    if args.validation_size is not None and args.select_on != "validation":
+        raise UserError("--validation-size goes with --select-on validation (the split 'best' chooses w on)")
+    validation = (args.validation_size or 5000) if args.select_on == "validation" else 0
+    if args.select_on == "validation" and not 1 <= validation <= 30000:
+        raise UserError(f"--validation-size {validation}: give 1..30000 held-out training images")
     nets = load_networks(args.wann, args.baselines, args.max_connections, controls=not args.no_controls)
     weights = _weights(args.weights)
-    if args.select_on == "validation" and not 1 <= args.validation_size <= 30000:
-        raise UserError(f"--validation-size {args.validation_size}: give 1..30000 held-out training images")
     print(f"comparing {len(nets)} networks under {len(weights)} shared weights", flush=True)
     with bar(len(nets), "compare", args.quiet, unit="network") as progress:
         table, written = write_comparison(nets, Path(args.out), args.data_dir, weights,
                                           "wann " + " ".join(shlex.quote(a) for a in args.argv), say, t0,
-                                          progress.update,
-                                          args.validation_size if args.select_on == "validation" else 0)
+                                          progress.update, validation)
     print(table)
     print(f"wrote {written[0]}, {written[1]}, {written[2]}, " + ", ".join(str(f) for f in written[3:]))
     return 0

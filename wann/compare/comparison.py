@@ -44,7 +44,7 @@ def write_comparison(nets: Sequence[Network], out: Path, data_dir: str, weights:
     chosen_on = f"{validation} held-out training images (the last of the 60,000)" if validation else \
         "the test images (optimistic)"
     out.mkdir(parents=True, exist_ok=True)
-    provenance = {"command": command, "weights": list(weights), "data_dir": data_dir, "best_w_chosen_on": chosen_on,
+    provenance = {"command": command, "weights": list(weights), "data_dir": _data_folder(data_dir), "best_w_chosen_on": chosen_on,
                   "python": platform.python_version(), "started": time.strftime("%Y-%m-%dT%H:%M:%S"),
                   "wall_s": time.perf_counter() - t0}
     doc = tables.report(rows, nets, provenance)
@@ -59,3 +59,13 @@ def write_comparison(nets: Sequence[Network], out: Path, data_dir: str, weights:
     figs = figure.plot(doc["summary"], out / "compare")
     written = [out / "compare.csv", out / "compare.md", out / "compare.json", *figs]
     return budgets or tables.markdown(doc["summary"]), written
+
+
+def _data_folder(data_dir: str) -> str:
+    """The MNIST folder used: ``data_dir``, else ``$WANN_MNIST_DIR`` (what ``envs.mnist`` resolves)."""
+    from envs.mnist import MnistDataError, resolve_data_dir
+
+    try:
+        return str(resolve_data_dir(data_dir or None))
+    except MnistDataError:  # scoring already succeeded, so the folder was there; keep what was given
+        return data_dir

@@ -28,8 +28,8 @@ def pale(colour, amount: float = 0.55):
 
 def plot(summary: Sequence[dict], stem: str | Path, title: str = "") -> list[Path]:
     """Test accuracy against connections (log x), one panel per kind of evaluation (PANELS), one colour per
-    series, its untrained random-mask control a pale thin shade of it; mean +- SD over seeds. ``best`` picks
-    w on the test set (optimistic)."""
+    series, its untrained random-mask control a pale thin shade of it; mean +- SD over seeds. ``best``: the w
+    chosen on the test set (optimistic) or a validation split (``wann compare --select-on``)."""
     from matplotlib.figure import Figure
     from matplotlib.lines import Line2D
 

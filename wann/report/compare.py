@@ -31,8 +31,9 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
     command = prov.pop("command", "")
     nets = doc.get("networks", [])
     sections = [h.section("tables", "Test accuracy (%)",
-                          h.para("MNIST test accuracy, mean ± SD over seeds; 'best' picks the shared weight on the "
-                                 "test set (optimistic); 'ensemble': argmax of the mean softmax over the weights."),
+                          h.para("MNIST test accuracy, mean ± SD over seeds; 'best' picks the shared weight on "
+                                 + prov.get("best_w_chosen_on", "the test images (optimistic)")
+                                 + "; 'ensemble': argmax of the mean softmax over the weights."),
                           h.markdown(text)),
                 h.section("figure", "Accuracy against connections",
                           h.image(h.png_of(figure.plot(doc["summary"], tmp / "compare")),

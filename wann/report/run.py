@@ -139,11 +139,21 @@ def _tuned(folder: Path, tmp: Path) -> list[str]:
     parts = [h.para(f"{t.get('method', '?')} from the best shared weight; {test.get('trials')} fresh test trials "
                     f"(seed {t.get('seed')}), {fmt_seconds(t.get('seconds'))}."),
              h.table(["network", "shared weight", "test mean", "std"], rows),
-             h.details("settings and validation", h.kv_table({"settings": t.get("settings", {}),
+             h.details("settings and validation", h.kv_table({"settings": _method_settings(t),
                                                                "validation": t.get("validation", {}),
                                                                "task overrides": t.get("task_overrides")}))]
     figure, _ = _graph(c, data, file, tmp, "tuned", "tuned")
     return parts + [figure]
+
+
+ADAM_ONLY = ("epochs", "batch_size", "lr")  # TuneSettings used only by Adam (classification)
+CMA_ONLY = ("generations", "popsize", "sigma", "seeds_per_generation", "check_every", "check_trials", "patience")
+
+
+def _method_settings(tuned: dict) -> dict:
+    """The tune settings the method used (CMA-ES or Adam), without the other method's."""
+    drop = ADAM_ONLY if tuned.get("method") == "cma-es" else CMA_ONLY if tuned.get("method") == "adam" else ()
+    return {k: v for k, v in tuned.get("settings", {}).items() if k not in drop}
 
 
 def fmt_seconds(s) -> str:
