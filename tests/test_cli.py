@@ -50,9 +50,9 @@ def test_set_override_is_recorded(tmp_path, capsys):
 
 @pytest.mark.parametrize("args, message", [
     (["evolve", "nope.toml"], "nope.toml not found"),
-    (["evolve", QUICK, "--set", "search.pop=3"], "unknown key(s) ['pop'] in [search]"),
+    (["evolve", QUICK, "--set", "search.pop=3"], "--set 'search.pop=3': unknown key 'pop' in [search]"),
     (["resume", "/nonexistent/run"], "not a run folder"),
-    (["show", "/nonexistent/run"], "not found"),
+    (["show", "/nonexistent/run"], "no such run folder or champion file"),
 ])
 def test_user_errors_exit_2_without_traceback(args, message):
     r = wann(*args)
