@@ -18,7 +18,7 @@ from prune_baselines.masks import Masks
 from prune_baselines.methods import METHODS, supermask
 from prune_baselines.methods.base import layer_rates
 from prune_baselines.models import build_model, get_state
-from prune_baselines.results import load_network, load_result
+from prune_baselines.results import load_network, load_npz, load_result
 from prune_baselines.scoring import layer_allocation
 from prune_baselines.train import TrainConfig, evaluate
 
@@ -75,6 +75,9 @@ def test_points_hold_the_frozen_weights_under_the_mask(tmp_path, method):
             w = np.where(w >= 0, 1, -1).astype(np.float32) * np.float32(math.sqrt(2.0 / (fan_in + fan_out)))
         assert np.array_equal(net.weights[l], w * net.masks[l])
         assert not net.biases[l].any()
+    init_npz = load_npz(tmp_path / "seed_0" / "init.npz")  # the seed's initialisation, as other methods write it
+    assert all(np.array_equal(init_npz[f"weight_{l}"], layer.weight.detach().numpy())
+               for l, layer in enumerate(init.layers))
 
 
 def test_signed_weights_are_exactly_plus_minus_c():
@@ -142,7 +145,7 @@ def test_a_second_run_recomputes_nothing(tmp_path, monkeypatch):
     cfg = _cfg(method="supermask_signed", target_connections=(250, 150), seeds=(0, 1), epochs=1)
     first = run_experiment(cfg, DATA, tmp_path)
     files = {p: p.stat().st_mtime_ns for p in tmp_path.glob("seed_*/*.npz")}
-    assert len(files) == 4
+    assert len(list(tmp_path.glob("seed_*/ticket_level_*.npz"))) == 4 and len(files) == 6  # + init.npz per seed
     calls, lines = [], []
     monkeypatch.setattr(supermask, "train_scores", lambda *a, **kw: calls.append(a) or pytest.fail("trained"))
     second = run_experiment(cfg, DATA, tmp_path, log=lines.append)

@@ -23,7 +23,9 @@ CVPR 2020, "What's Hidden in a Randomly Weighted Neural Network?" learn them wit
 
 One point per target (levels 1.. from the largest target, as :func:`~.loops.at_init`), each from the seed's
 fresh initialisation and its own scores. There is no level 0: nothing is trained but masks, so there is no
-dense reference to train (a folder of another method has one). A saved point holds the frozen weights under
+dense reference to train (a folder of another method has one); ``seed_<s>/init.npz`` holds the seed's
+initialisation as for every method (the experiment's ``initial_state``; the signs of both methods' frozen
+weights are its signs). A saved point holds the frozen weights under
 the final top-k mask, zero biases and the mask; saved points are resumed, never recomputed. ``--floor`` is
 not supported (the top-k of the forward pass has no per-unit floor).
 """
@@ -181,6 +183,9 @@ def runner(signed: bool):
     def run(ctx: Context, seed: int) -> None:
         c = ctx.cfg
         log, progress = getattr(ctx, "log", None), getattr(ctx, "progress", False)
+        save_init = getattr(ctx, "initial_state", None)
+        if save_init is not None:  # seed_<s>/init.npz (checked on resume), which wann compare reads for signs
+            save_init(seed, ctx.new_model(seed))
         for level, t in ctx.levels(seed, targets(ctx)):
             if ctx.existing(seed, "ticket", level) is not None:
                 continue
