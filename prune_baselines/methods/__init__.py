@@ -8,7 +8,7 @@ choices and the settings' check of ``method`` read ``METHODS``.
 """
 from __future__ import annotations
 
-from . import imp, magnitude, obd, random, synflow
+from . import imp, magnitude, obd, random, supermask, synflow
 from .base import Context, Method, Runner
 
 METHODS: dict[str, Method] = {
@@ -17,6 +17,8 @@ METHODS: dict[str, Method] = {
     "obd": obd.METHOD,
     "magnitude": magnitude.METHOD,
     "random": random.METHOD,
+    "supermask": supermask.METHOD,
+    "supermask_signed": supermask.SIGNED,
 }
 
 __all__ = ["METHODS", "Context", "Method", "Runner"]
