@@ -58,6 +58,14 @@ def test_best_w_chosen_on_a_validation_split_reports_the_test_accuracy_there():
     assert best["weight"] == -1.0 and best["accuracy"] == 0.25  # not the test set's own best (w = 2: 0.75)
 
 
+def test_seeds_of_one_target_group_together_whatever_their_effective_connections():
+    row = {"series": "S", "evaluation": "trained", "weight": 1.0, "connections_with_biases": 0, "train_epochs": 1,
+           "train_wall_s": 1, "eval_s": 0, "kept": 100}
+    rows = [row | {"seed": 0, "connections": 98, "accuracy": 0.5}, row | {"seed": 1, "connections": 100, "accuracy": 0.7}]
+    (s,) = summarize(rows)
+    assert (s["kept"], s["connections"], s["n"], s["seeds"]) == (100, 99, 2, [0, 1]) and abs(s["mean"] - 0.6) < 1e-12
+
+
 def test_summary_and_markdown_table():
     a, b = _pruned(), _pruned()
     b.seed, b.connections_with_biases = 4, 8

@@ -29,6 +29,7 @@ class Network:
     train_epochs: float = 0.0  # what the point cost: the whole chain (IMP/OBD levels before it included)
     train_wall_s: float = 0.0  # ... in wall seconds (a WANN: the search up to the champion, plus its tuning)
     provenance: dict = field(default_factory=dict)
+    kept: int = 0  # weights kept (a pruned point's target; 0: ``connections``): seeds of one target group together
 
 
 def wann_networks(path: str | Path) -> list[Network]:
@@ -122,7 +123,7 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
                 "command": res.provenance.get("command"), "cumulative_epochs": r.get("cumulative_epochs"),
                 "cumulative_wall_s": r.get("cumulative_wall_s")}
         common = dict(seed=int(r["seed"]), level=int(r["level"]), input=int(cfg.get("input", p.weights[0].shape[1])),
-                      connections=int(r["effective_connections"]),
+                      connections=int(r["effective_connections"]), kept=int(r["connections"]),
                       connections_with_biases=int(r["effective_connections_with_biases"]))
         nets.append(Network(label, str(folder), genomes=genomes,
                             train_epochs=float(r.get("cumulative_epochs", r["epochs"])),

@@ -23,6 +23,7 @@ def score(net: Network, x: np.ndarray, y: np.ndarray, weights: Sequence[float],
     test accuracy (optimistic)."""
     base = {k: getattr(net, k) for k in ("series", "source", "seed", "level", "input", "connections",
                                          "connections_with_biases", "train_epochs", "train_wall_s")}
+    base["kept"] = net.kept or net.connections
     rows = []
     series = np.asarray(weights, dtype=np.float64)
     for kind, genome in net.genomes.items():

@@ -13,25 +13,28 @@ from wann.compare.networks import Network
 SHARED_KINDS = ("shared", "signed_trained", "signed_init")
 SUMMARY_COLUMNS = ("trained", "shared best", "shared ensemble", "signed_trained best", "signed_trained ensemble",
                    "signed_init best", "signed_init ensemble")
-ROW_FIELDS = ("series", "source", "seed", "level", "input", "connections", "connections_with_biases", "evaluation",
+ROW_FIELDS = ("series", "source", "seed", "level", "input", "connections", "kept", "connections_with_biases", "evaluation",
               "weight", "accuracy", "train_epochs", "train_wall_s", "eval_s")
 
 
 def summarize(rows: Sequence[dict]) -> list[dict]:
-    """Mean and SD over networks (seeds) per (series, connections, evaluation[, weight]), with mean cost per point.
+    """Mean and SD over networks (seeds) per (series, weights kept, evaluation[, weight]), with mean cost per point.
 
+    Seeds of one target group together even where pruning left a different number of their kept weights on an
+    input->output path; ``connections`` and ``connections_with_biases`` are then the group's mean (rounded).
     Per-weight rows (evaluation ``shared``, ``signed_*``) are grouped per weight; ``best`` and ``ensemble``
-    rows over the networks. ``connections_with_biases`` is the mean over the group (it varies with the seed).
+    rows over the networks.
     """
     groups: dict[tuple, list[dict]] = {}
     for r in rows:
         w = r["weight"] if r["evaluation"] in SHARED_KINDS else None
-        groups.setdefault((r["series"], r["connections"], r["evaluation"], w), []).append(r)
+        groups.setdefault((r["series"], r.get("kept") or r["connections"], r["evaluation"], w), []).append(r)
     out = []
-    for (series, conns, ev, w), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
-                                                                            -1e9 if kv[0][3] is None else kv[0][3])):
+    for (series, kept, ev, w), rs in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1], kv[0][2],
+                                                                           -1e9 if kv[0][3] is None else kv[0][3])):
         acc = np.array([r["accuracy"] for r in rs])
-        out.append({"series": series, "connections": conns, "evaluation": ev, "weight": w,
+        conns = int(round(float(np.mean([r["connections"] for r in rs]))))
+        out.append({"series": series, "connections": conns, "kept": kept, "evaluation": ev, "weight": w,
                     "connections_with_biases": float(np.mean([r["connections_with_biases"] for r in rs])),
                     "n": len(rs), "mean": float(acc.mean()), "sd": float(acc.std()),
                     "seeds": sorted({r["seed"] for r in rs}),
