@@ -179,3 +179,20 @@ def test_plot_draws_a_pruned_point(tmp_path, capsys):
     assert "ticket_level_01.svg" in capsys.readouterr().out
     assert main(["plot", str(folder / "seed_0" / "init.npz")]) == 2  # not a point file: one clear line
     assert "not a prune_baselines point" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_a_supermask_is_compared_with_its_weights_under_a_shuffled_mask(tmp_path, mnist_dir):
+    from prune_baselines.cli import main as prune
+
+    out = tmp_path / "sm"
+    assert prune(["--method", "supermask", "--model", "mlp", "--hidden", "8", "--input", "256", "--target-connections",
+                  "300", "--epochs", "1", "--n-train", "600", "--n-test", "300", "--seeds", "1", "--data-dir",
+                  str(mnist_dir), "--out", str(out), "--quiet"]) == 0
+    nets = {n.series: n for n in pruned_networks(out)}
+    point, control = nets["supermask (frozen random weights)"], nets["supermask (frozen random weights) random mask "
+                                                                     "(untrained)"]
+    assert set(control.genomes) == {"trained", "shared", "signed_init"}  # frozen weights: a 'trained' control
+    w_point = np.sort(point.genomes["trained"].conn_weight)
+    w_ctrl = control.genomes["trained"].conn_weight
+    assert w_point.size == w_ctrl.size and not np.array_equal(w_point, np.sort(w_ctrl))  # same count, other weights

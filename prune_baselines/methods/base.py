@@ -74,6 +74,9 @@ class Method:
     """Whether ``--controls`` (reinit, random_mask) are defined for it (IMP)."""
     check: Callable[[Any], None] | None = None
     """Rules of its own on the settings (called with the config, scope filled in): raise PruneError."""
+    frozen_weights: bool = False
+    """Whether its points keep untrained weights whatever the mask (supermasks): a comparison may then put
+    the same weights under a shuffled mask as a control."""
 
     def __post_init__(self) -> None:
         if self.default_scope not in SCOPES:

@@ -221,5 +221,5 @@ def check(cfg) -> None:
         raise PruneError(f"--method {cfg.method} has no per-unit floor (the top-k of its forward pass); drop --floor")
 
 
-METHOD = Method(runner(signed=False), default_scope="layerwise", check=check)
-SIGNED = Method(runner(signed=True), default_scope="layerwise", check=check)
+METHOD = Method(runner(signed=False), default_scope="layerwise", check=check, frozen_weights=True)
+SIGNED = Method(runner(signed=True), default_scope="layerwise", check=check, frozen_weights=True)

@@ -133,7 +133,16 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
             rm = random_counts_mask(masks, rng)
             ctrl = {"shared": mlp_genome(p.weights, p.biases, rm, "shared"),
                     "signed_init": mlp_genome(p.weights, p.biases, rm, "signed", signs_from=init_w)}
+            if _frozen_weights(r["method"]):  # the same untrained weights under the shuffled mask: the sanity check
+                ctrl = {"trained": mlp_genome(p.weights, p.biases, rm, "trained")} | ctrl
             nets.append(Network(f"{label} random mask (untrained)", str(folder), genomes=ctrl,
                                 provenance=prov | {"control": "random mask, same per-layer counts, untrained",
                                                    "rng": [int(r["seed"]), int(r["level"]), 8]}, **common))
     return nets
+
+
+def _frozen_weights(method: str) -> bool:
+    """Whether a prune_baselines method keeps untrained weights whatever its mask (its registry says so)."""
+    from prune_baselines.methods import METHODS
+
+    return method in METHODS and METHODS[method].frozen_weights
