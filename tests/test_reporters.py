@@ -70,3 +70,20 @@ def test_the_progress_line_numbers_generations_as_the_files_do(tmp_path, capsys)
     assert lines[-1].split()[2] == "(5/5)"
     champion = json.loads((run / "champion.json").read_text())
     assert f"champion from generation {champion['generation']}," in out  # the same numbering
+
+
+def test_the_time_left_is_the_pace_after_the_first_generation(monkeypatch, capsys):
+    """First generation 60 s (compiling), then 2 s each: the ETA uses 60 s once, then 2 s per generation left."""
+    from types import SimpleNamespace
+
+    import wann.reporters as rep
+
+    clock = iter([100.0, 102.0, 104.0, 106.0])
+    monkeypatch.setattr(rep.time, "perf_counter", lambda: next(clock))
+    line = rep.ProgressLine(total=10)
+    row = {"best_mean": 1.0, "best_max": 1.0, "best_conns": 1, "median_fitness": 1.0, "champion_fitness": None}
+    for g, seconds in enumerate([60.0, 2.0, 2.0, 2.0]):
+        run = SimpleNamespace(generation=g + 1)
+        line.generation(run, rep.Generation(row | {"generation": g, "seconds": seconds}, 8, 0, None, 10))
+    etas = [ln.rsplit("ETA ", 1)[1] for ln in capsys.readouterr().out.splitlines()]
+    assert etas == [_clock(60 * 9), _clock(2 * 8), _clock(2 * 7), _clock(2 * 6)]

@@ -95,18 +95,16 @@ class ProgressLine(Reporter):
 
     def __init__(self, total: int, prefix: str = "") -> None:
         self.total, self.prefix = total, prefix
-        self._start: tuple[float, int] | None = None  # (time, generations done) the pace is measured from
-        self._first = 0.0
+        self._first: tuple[float, int] | None = None  # (time, generations done) at the end of this call's first
 
     def generation(self, run: Run, gen: Generation) -> None:
         now = time.perf_counter()
-        if self._start is None:  # the first generation of this call: its own time is the estimate; later, the
-            self._start = (now - gen.row["seconds"], run.generation - 1)  # pace since it (it includes compiling)
-            self._first = now
-        elif run.generation - self._start[1] == 2:
-            self._start = (self._first, run.generation - 1)
-        t0, g0 = self._start
-        per_generation = (now - t0) / max(run.generation - g0, 1)
+        if self._first is None:  # its own time is the estimate; later ones leave it out (it includes compiling)
+            self._first = (now, run.generation)
+            per_generation = gen.row["seconds"]
+        else:
+            t0, g0 = self._first
+            per_generation = (now - t0) / (run.generation - g0)
         eta = per_generation * max(self.total - run.generation, 0)
         print(f"{self.prefix}{format_row(gen.row, self.total)}  ETA {_clock(eta)}", flush=True)
 
