@@ -114,18 +114,24 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
                 batches.update()
                 if snapshot_iteration is not None and it == snapshot_iteration:
                     snapshot = get_state(model)
-            loss_val = float(epoch_loss) / max(steps, 1)
-            if not math.isfinite(loss_val):
-                raise PruneError(f"{label} training loss is {loss_val} after {it} iterations: training diverged; "
-                                 f"lower the learning rate (lr {cfg.lr:g})".lstrip())
-            if log is not None:
-                log(f"{label} epoch {it / per_epoch:.2f}/{cfg.epochs:g} loss {loss_val:.4f} "
-                    f"({time.perf_counter() - t0:.1f}s)")
+            loss_val = end_of_epoch(epoch_loss, steps, it, per_epoch, cfg, t0, log, label)
     if snapshot_iteration is not None and snapshot is None:
         raise PruneError(f"rewind iteration {snapshot_iteration} is beyond the {total} training iterations")
     return TrainStats(epochs=total / per_epoch if per_epoch else 0.0, iterations=total,
                       wall_s=time.perf_counter() - t0, last_loss=loss_val, cpu_s=time.process_time() - c0,
                       snapshot=snapshot)
+
+
+def end_of_epoch(epoch_loss: torch.Tensor, steps: int, it: int, per_epoch: int, cfg: TrainConfig, t0: float,
+                 log: Callable[[str], None] | None, label: str, what: str = "training") -> float:
+    """The epoch's mean loss; a PruneError if it is not finite (training diverged); the epoch's log line."""
+    loss_val = float(epoch_loss) / max(steps, 1)
+    if not math.isfinite(loss_val):
+        raise PruneError(f"{label} {what} loss is {loss_val} after {it} iterations: training diverged; "
+                         f"lower the learning rate (lr {cfg.lr:g})".lstrip())
+    if log is not None:
+        log(f"{label} epoch {it / per_epoch:.2f}/{cfg.epochs:g} loss {loss_val:.4f} ({time.perf_counter() - t0:.1f}s)")
+    return loss_val
 
 
 @torch.no_grad()

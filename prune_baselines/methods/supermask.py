@@ -46,7 +46,7 @@ from ..masks import Masks
 from ..models import MLP
 from ..progress import bar
 from ..scoring import layer_allocation
-from ..train import TrainConfig, TrainStats, make_optimizer
+from ..train import TrainConfig, TrainStats, end_of_epoch, make_optimizer
 from .base import Context, Method, derived_seed, layer_rates
 from .loops import targets
 
@@ -164,13 +164,7 @@ def train_scores(model: MLP, scores: list[torch.Tensor], k: int | tuple[int, ...
                 steps += 1
                 it += 1
                 batches.update()
-            loss_val = float(epoch_loss) / max(steps, 1)
-            if not math.isfinite(loss_val):
-                raise PruneError(f"{label} score training loss is {loss_val} after {it} iterations: training "
-                                 f"diverged; lower the learning rate (lr {cfg.lr:g})".lstrip())
-            if log is not None:
-                log(f"{label} epoch {it / per_epoch:.2f}/{cfg.epochs:g} loss {loss_val:.4f} "
-                    f"({time.perf_counter() - t0:.1f}s)")
+            loss_val = end_of_epoch(epoch_loss, steps, it, per_epoch, cfg, t0, log, label, "score training")
     return TrainStats(epochs=total / per_epoch if per_epoch else 0.0, iterations=total,
                       wall_s=time.perf_counter() - t0, last_loss=loss_val, cpu_s=time.process_time() - c0)
 

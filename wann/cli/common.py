@@ -46,6 +46,14 @@ def task_flags(p: argparse.ArgumentParser) -> None:
                    help="the same as --set task.KEY=VALUE")
 
 
+def job_flags(p: argparse.ArgumentParser, seed_help: str) -> None:
+    """What ``eval`` and ``tune`` share: --quiet, --seed, the task overrides and the backend flags."""
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--seed", type=int, default=0, help=f"{seed_help} (default 0)")
+    task_flags(p)
+    backend_flags(p, defaults=True)
+
+
 def task_overrides(args: argparse.Namespace) -> list[str]:
     """The ``KEY=VALUE`` task overrides of ``--set task.KEY=VALUE`` and ``--task KEY=VALUE``, in that order."""
     out = []

@@ -5,7 +5,7 @@ import argparse
 import time
 from pathlib import Path
 
-from wann.cli.common import backend_flags, beside, champion_job, champion_paths, evaluator_factory, say, task_flags
+from wann.cli.common import beside, champion_job, champion_paths, evaluator_factory, job_flags, say
 from wann.errors import UserError
 from wann.io import write_json
 from wann.rundir import load_champion
@@ -24,10 +24,7 @@ def register(sub) -> None:
     ev.add_argument("--out", help="report JSON of one champion (default: <champion>.eval.json); the sweep plot "
                                   "goes beside it")
     ev.add_argument("--no-plot", action="store_true", help="skip the sweep plot")
-    ev.add_argument("--quiet", action="store_true", help="no progress bar")
-    ev.add_argument("--seed", type=int, default=0, help="seed of all test and tuning draws (default 0)")
-    task_flags(ev)
-    backend_flags(ev, defaults=True)
+    job_flags(ev, "seed of all test and tuning draws")
     ev.set_defaults(func=cmd_eval)
 
 

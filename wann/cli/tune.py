@@ -6,7 +6,7 @@ import dataclasses
 from pathlib import Path
 
 from wann import champion as champ
-from wann.cli.common import backend_flags, champion_job, champion_paths, evaluator_factory, say, task_flags
+from wann.cli.common import champion_job, champion_paths, evaluator_factory, job_flags, say
 from wann.errors import UserError
 from wann.io import write_json
 from wann.tuning import TuneSettings
@@ -39,10 +39,7 @@ def register(sub) -> None:
                     help=f"seeds of the start sweep (default {d.tune_trials})")
     tu.add_argument("--trials", type=int, default=100, help="fresh test trials for the report (default 100)")
     tu.add_argument("--out", help="tuned champion file of one champion (default: <champion>.tuned.json)")
-    tu.add_argument("--quiet", action="store_true", help="no progress bar")
-    tu.add_argument("--seed", type=int, default=0, help="seed of all test, tuning and training draws (default 0)")
-    task_flags(tu)
-    backend_flags(tu, defaults=True)
+    job_flags(tu, "seed of all test, tuning and training draws")
     tu.set_defaults(func=cmd_tune)
 
 
