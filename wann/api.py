@@ -158,17 +158,12 @@ def plot(champion: LoadedChampion | str | Path, out: str | Path | None = None, c
     the run's fitness and size curves too (a run folder's champion). Returns the files written."""
     from wann.plots import draw_genome, plot_curves
     from wann.rundir import read_log
-    from wann.tasks import make_task, task_options
-    from wann.tasks.protocol import ImageInputs
+    from wann.tasks import io_names
 
     c = _champion(champion)
     folder = Path(out) if out is not None else c.path.parent
     folder.mkdir(parents=True, exist_ok=True)
-    try:
-        task = make_task(task_options(c.task, str(c.path)))
-        names = (task.input_names, task.output_names, task.input_shape if isinstance(task, ImageInputs) else None)
-    except UserError:  # the task cannot be built here (e.g. its data is missing): generic names
-        names = (None, None, None)
+    names = io_names(c.task, str(c.path), c.genome, note=lambda text: None)  # generic names if it cannot be built
     title = f"{c.task.get('name')} {'tuned' if c.genome.conn_weight is not None else 'champion'} " \
             f"(generation {c.generation})"
     written = draw_genome(c.genome, folder / c.path.stem, *names[:2], title, names[2])

@@ -113,22 +113,6 @@ def champion_job(path: Path, args: argparse.Namespace, suffix: str):
     return c, data, file, overrides, task, out
 
 
-def io_names(data: dict, file: Path, genome):
-    """(input names, output names, input shape) from the champion's task; generic names if it cannot be built.
-
-    UserError if the task can be built and ``genome`` does not fit it."""
-    from wann.tasks import check_fits, make_task, task_options
-    from wann.tasks.protocol import ImageInputs
-
-    try:
-        task = make_task(task_options(data["task"], str(file)))
-    except UserError as exc:
-        print(f"note: task not available ({exc}); using generic input/output names")
-        return None, None, None
-    check_fits(genome, task, str(file))
-    return task.input_names, task.output_names, task.input_shape if isinstance(task, ImageInputs) else None
-
-
 def evaluator_factory(args: argparse.Namespace) -> Callable:
     """``make(task, weights)`` for the backend flags of a command (``wann.evaluators.make_evaluator``)."""
     from wann.evaluators import make_evaluator

@@ -6,10 +6,11 @@ from pathlib import Path
 
 import numpy as np
 
-from wann.cli.common import beside, io_names
+from wann.cli.common import beside
 from wann.errors import UserError
 from wann.io import write_json
 from wann.rundir import load_champion
+from wann.tasks import io_names
 
 SUFFIX = {"json": ".network.json", "torch": ".pt2", "onnx": ".onnx", "graphml": ".graphml"}
 
@@ -40,7 +41,7 @@ def cmd_export(args: argparse.Namespace) -> int:
         if args.weight is not None and not (np.isfinite(args.weight) and abs(args.weight) <= WEIGHT_BOUND):
             raise UserError(f"--weight {args.weight}: a shared weight is a finite number with |w| <= {WEIGHT_BOUND:g}")
         weight = args.weight if args.weight is not None else float(data["weights"][int(np.argmax(c.per_weight))])
-    ins, outs, _ = io_names(data, file, c.genome)
+    ins, outs, _ = io_names(data["task"], str(file), c.genome)
     ins = ins or [f"in{k}" for k in range(g.n_inputs)]
     outs = outs or [f"out{k}" for k in range(g.n_outputs)]
     out = Path(args.out) if args.out else beside(file, SUFFIX[args.to])

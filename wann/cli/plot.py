@@ -4,9 +4,10 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from wann.cli.common import io_names, stem
+from wann.cli.common import stem
 from wann.errors import UserError
 from wann.rundir import LOG, load_champion, read_log
+from wann.tasks import io_names
 
 
 def register(sub) -> None:
@@ -26,7 +27,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         return _plot_pruned(Path(args.path), args)
     c, data, file = load_champion(args.path)
     figure = stem(file, args.out)
-    ins, outs, shape = io_names(data, file, c.genome)
+    ins, outs, shape = io_names(data["task"], str(file), c.genome)
     kind = "tuned" if c.genome.conn_weight is not None else "champion"
     origin = f"imported from {Path(data['imported']['network']).name}" if "imported" in data else \
         f"generation {c.generation}"

@@ -81,10 +81,10 @@ def _quiet(fn, *args):
 
 def _graph(c, data: dict, file: Path, tmp: Path, name: str, kind: str) -> tuple[str, str]:
     """The champion's graph (``wann.plots.draw_genome``) as in ``wann plot``; (figure, note printed)."""
-    from wann.cli.common import io_names
     from wann.plots import draw_genome
+    from wann.tasks import io_names
 
-    (ins, outs, shape), printed = _quiet(io_names, data, file, c.genome)
+    (ins, outs, shape), printed = _quiet(io_names, data["task"], str(file), c.genome)
     origin = f"imported from {Path(data['imported']['network']).name}" if "imported" in data else \
         f"generation {c.generation}"
     paths = draw_genome(c.genome, tmp / name, ins, outs, f"{data['task'].get('name')} {kind} ({origin})", shape)

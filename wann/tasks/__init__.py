@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from wann.errors import UserError
 from wann.io import toml_value
@@ -134,3 +134,19 @@ def with_rollouts(options, n: int):
 def trial_options(options):
     """The same task with one rollout per seed: a trial."""
     return with_rollouts(options, 1)
+
+
+def io_names(task_dict: dict, where: str, genome, note: Callable[[str], None] = print):
+    """(input names, output names, input shape or None) from a champion's ``task`` entry, for plots and exports.
+
+    When the task cannot be built here (e.g. its data is missing) ``note`` says why and the names are None
+    (generic names); UserError if it can be built and ``genome`` does not fit it."""
+    from wann.tasks.protocol import ImageInputs
+
+    try:
+        task = make_task(task_options(task_dict, where))
+    except UserError as exc:
+        note(f"note: task not available ({exc}); using generic input/output names")
+        return None, None, None
+    check_fits(genome, task, where)
+    return task.input_names, task.output_names, task.input_shape if isinstance(task, ImageInputs) else None
