@@ -20,7 +20,7 @@ from typing import Annotated, Callable
 from pydantic import Field, ValidationError
 
 from .errors import PruneError, invalid
-from .experiment import CONTROL_LEVELS, CONTROLS, FIELDS_ONLY, SCOPES, ExperimentConfig, run_experiment
+from .experiment import CONTROL_LEVELS, CONTROLS, FIELDS_ONLY, RESCALINGS, SCOPES, ExperimentConfig, run_experiment
 from .methods import METHODS
 from .models import MODELS
 from .train import OPTIMIZERS
@@ -70,6 +70,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--control-levels", choices=CONTROL_LEVELS, help="levels at which controls run (default last)")
     a("--oneshot-rewind", action="store_true", default=None,
       help="magnitude: train the pruned mask from the initial weights instead of fine-tuning")
+    a("--rescale", choices=RESCALINGS, help="supermasks: scale of the frozen kept weights per layer: none, fan "
+      "(x1/sqrt(density), edge-popup's scale-fan; the default) or dynamic (x1/density, Zhou et al.)")
     a("--synflow-iterations", help="default 100")
     a("--obd-samples", help="samples for the OBD Hessian diagonal (default 10000; 0 = all)")
     a("--floor", dest="floor_per_output", help="keep at least this many weights per unit (default 0)")

@@ -32,6 +32,7 @@ from .errors import PruneError
 from .masks import Masks
 from .methods import METHODS
 from .methods.base import SCOPES, derived_seed, layer_rates
+from .methods.supermask import RESCALINGS
 from .models import MODELS, MLP, build_model, set_state
 from .progress import each
 from .results import (Point, atomic_write_text, load_npz, load_result, plot, point_arrays, point_path, read_point,
@@ -46,6 +47,9 @@ CONTROL_LEVELS = ("last", "all")
 VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2}
 MAX_SEED_COUNT = 1000
 FIELDS_ONLY = "fields only"
+LEGACY = {"rescale": "none"}
+"""Settings added after folders were written, with the value those folders were made with (a supermask folder
+from before ``--rescale`` holds unscaled weights)."""
 """Validation context: check each setting given, not yet the rules between settings (more may come from elsewhere)."""
 
 
@@ -103,6 +107,10 @@ class ExperimentConfig(TrainConfig):
     oneshot_rewind: bool = False
     """magnitude: train the pruned network from the initial weights (one-shot ticket) instead of
     fine-tuning the trained dense weights."""
+    rescale: Literal[RESCALINGS] | None = None
+    """Supermasks: scale of the frozen kept weights, per layer, from the mask's density ``d`` (kept / total):
+    ``none`` (x1), ``fan`` (x1/sqrt(d), edge-popup's ``--scale-fan``), ``dynamic`` (x1/d, Zhou et al.'s dynamic
+    weight rescaling). None = the method's default; other methods refuse it."""
     synflow_iterations: Positive = 100
     obd_samples: Count = 10000
     """0 = every training image."""
@@ -120,6 +128,9 @@ class ExperimentConfig(TrainConfig):
         if self.controls and not method.controls:
             with_controls = ", ".join(name for name, m in METHODS.items() if m.controls)
             raise PruneError(f"controls ({', '.join(CONTROLS)}) are defined for --method {with_controls} only")
+        if self.rescale is not None and not method.frozen_weights:
+            frozen = ", ".join(name for name, m in METHODS.items() if m.frozen_weights)
+            raise PruneError(f"--rescale scales frozen weights; it is defined for --method {frozen} only")
         if method.check is not None:
             method.check(self)
         return self
@@ -129,8 +140,9 @@ class ExperimentConfig(TrainConfig):
         return TrainConfig(**{**given, "epochs": self.epochs if epochs is None else epochs})
 
     def identity(self) -> dict:
-        """Everything that defines the points (not the list of seeds): a folder holds one identity."""
-        return self.model_dump(mode="json", exclude={"seeds"})
+        """Everything that defines the points (not the list of seeds; not the settings the method does not use,
+        left None): a folder holds one identity."""
+        return {k: v for k, v in self.model_dump(mode="json", exclude={"seeds"}).items() if v is not None}
 
 
 def model_state_arrays(model: MLP) -> tuple[list[np.ndarray], list[np.ndarray]]:
@@ -219,9 +231,10 @@ class Experiment:
         """How the experiment of an existing config.json differs from this one ("" if it does not)."""
         old_id, new_id = old.get("config", {}), self.cfg.identity()
         defaults = ExperimentConfig(method=self.cfg.method).identity()
-        # a setting added after the folder was written counts as its default
-        diff = sorted(k for k in set(old_id) | set(new_id)
-                      if old_id.get(k, defaults.get(k)) != new_id.get(k, defaults.get(k)))
+        # a setting added after the folder was written counts as the value it had then (LEGACY), else its default
+        def value(ident: dict, k: str):
+            return ident.get(k, LEGACY.get(k, defaults.get(k)))
+        diff = sorted(k for k in set(old_id) | set(new_id) if value(old_id, k) != value(new_id, k))
         if diff:
             return f"a different experiment (differs in {', '.join(diff)})"
         old_data = old.get("provenance", {}).get("dataset", self.data.name)

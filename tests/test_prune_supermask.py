@@ -3,6 +3,7 @@ the weights never change, the kept counts are the targets, the straight-through 
 a learned mask beats a random one on the same weights, points resume, signed weights are exactly ±c_l."""
 from __future__ import annotations
 
+import json
 import math
 
 import numpy as np
@@ -71,17 +72,21 @@ def test_frozen_weights_are_bit_identical_after_training(signed):
     assert all(not torch.equal(a, b) for a, b in zip(s0, scores))  # the scores did train
 
 
-@pytest.mark.parametrize("method", ["supermask", "supermask_signed"])
-def test_points_hold_the_frozen_weights_under_the_mask(tmp_path, method):
-    run_experiment(_cfg(method=method), DATA, tmp_path)
+@pytest.mark.parametrize("method, rescale", [("supermask", None), ("supermask_signed", None), ("supermask", "none"),
+                                             ("supermask", "dynamic"), ("supermask", "fan")])
+def test_points_hold_the_frozen_weights_under_the_mask(tmp_path, method, rescale):
+    """... times the layer's rescale factor (n / k) ** p: p = 1/2 by default (fan), 0 (none), 1 (dynamic)."""
+    run_experiment(_cfg(method=method, **({"rescale": rescale} if rescale else {})), DATA, tmp_path)
     net = load_network(tmp_path)
+    p = {None: 0.5, "fan": 0.5, "none": 0.0, "dynamic": 1.0}[rescale]
     init = _model()
     for l, layer in enumerate(init.layers):
         w = layer.weight.detach().numpy()
         if method == "supermask_signed":
             fan_out, fan_in = w.shape
             w = np.where(w >= 0, 1, -1).astype(np.float32) * np.float32(math.sqrt(2.0 / (fan_in + fan_out)))
-        assert np.array_equal(net.weights[l], w * net.masks[l])
+        factor = np.float32((w.size / net.masks[l].sum()) ** p)
+        assert np.array_equal(net.weights[l], (w * factor if p else w) * net.masks[l])
         assert not net.biases[l].any()
     init_npz = load_npz(tmp_path / "seed_0" / "init.npz")  # the seed's initialisation, as other methods write it
     assert all(np.array_equal(init_npz[f"weight_{l}"], layer.weight.detach().numpy())
@@ -139,14 +144,51 @@ def test_learned_mask_beats_a_random_mask_on_the_same_weights(tmp_path):
     net = load_network(tmp_path)
     model = build_model("mlp", 12, HIDDEN, n_outputs=2, seed=0)
     supermask.freeze(model, signed=False)
+    learned = Masks.from_numpy({n: m for (n, _), m in zip(model.prunable(), net.masks)})
+    supermask.apply_rescale(model, learned, cfg.rescale)  # random masks below keep the per-layer counts: same factors
     assert all(np.array_equal(w, l.weight.detach().numpy() * m) for w, l, m in zip(net.weights, model.layers,
                                                                                    net.masks))
-    learned = Masks.from_numpy({n: m for (n, _), m in zip(model.prunable(), net.masks)})
     assert evaluate(model, learned, data.x_test, data.y_test) == rec["test_accuracy"]
     randoms = [learned.random_like(np.random.default_rng(i)) for i in range(5)]
     assert all(r.per_layer() == learned.per_layer() for r in randoms)
     rand = [evaluate(model, r, data.x_test, data.y_test) for r in randoms]
     assert rec["test_accuracy"] > 0.75 and rec["test_accuracy"] > max(rand) + 0.25, (rec["test_accuracy"], rand)
+
+
+@pytest.mark.parametrize("rescale", ["none", "fan", "dynamic"])
+def test_rescaled_forward_is_the_saved_network(rescale):
+    """The trained forward pass (mask times factor) computes what the saved network (weights scaled once) does,
+    also under global scope, where the per-layer counts come from the mask."""
+    model = _model()
+    supermask.freeze(model, signed=False)
+    scores = supermask.init_scores(model, 3)
+    for k in ((150, 50), 200):
+        mults = supermask.top_k_masks([s.abs() for s in scores], k)
+        x = DATA.x_test[:100]
+        out = supermask.masked_forward(model, x, mults, rescale)
+        scaled = build_model("mlp", 12, HIDDEN, n_outputs=4, seed=0)
+        supermask.freeze(scaled, signed=False)
+        masks = Masks({n: m.bool() for (n, _), m in zip(scaled.prunable(), mults)})
+        supermask.apply_rescale(scaled, masks, rescale)
+        torch.testing.assert_close(scaled(x, masks), out, rtol=1e-6, atol=1e-6)
+        factors = supermask.layer_factors(mults, rescale)
+        p = {"none": 0, "fan": 0.5, "dynamic": 1}[rescale]
+        assert factors == [(m.numel() / float(m.sum())) ** p for m in mults]
+
+
+def test_rescale_is_for_supermasks_and_old_folders_count_as_unscaled(tmp_path):
+    with pytest.raises(PruneError, match="--rescale .* supermask"):
+        _cfg(method="imp", rescale="fan")
+    assert "rescale" not in _cfg(method="imp").identity()  # IMP's folders are as before
+    run_experiment(_cfg(rescale="none", epochs=0.5), DATA, tmp_path)
+    path = tmp_path / "config.json"
+    old = json.loads(path.read_text())
+    del old["config"]["rescale"]  # a folder written before --rescale existed (its weights are unscaled)
+    path.write_text(json.dumps(old))
+    run_experiment(_cfg(rescale="none", epochs=0.5), DATA, tmp_path)  # resumed as the same experiment
+    path.write_text(json.dumps(old))
+    with pytest.raises(PruneError, match="differs in rescale"):
+        run_experiment(_cfg(epochs=0.5), DATA, tmp_path)  # the default is now fan
 
 
 def test_a_second_run_recomputes_nothing(tmp_path, monkeypatch):
