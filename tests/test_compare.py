@@ -137,6 +137,11 @@ def test_series_labels_and_dense_duplicates_skipped(tmp_path):
     # masks learned over frozen weights are named for their weights, never as a 'signed constant' evaluation
     assert (lab("supermask", "ticket", 1), lab("supermask_signed", "ticket", 1)) == \
         ("supermask (frozen random weights)", "supermask (frozen ±c weights)")
+    assert (series_label({"method": "supermask", "variant": "ticket", "level": 1}, "none"),
+            series_label({"method": "supermask_signed", "variant": "ticket", "level": 1}, "dynamic"),
+            series_label({"method": "supermask", "variant": "ticket", "level": 1}, "fan")) == \
+        ("supermask (frozen random weights, unscaled)", "supermask (frozen ±c weights, dynamic rescaling)",
+         "supermask (frozen random weights)")  # fan, the default, is not named
     folder = _prune_folder(tmp_path)
     rec0 = {**json.loads(str(np.load(folder / "seed_0" / "ticket_level_01.npz")["record_json"])), "level": 0}
     p = read_point(folder / "seed_0" / "ticket_level_01.npz")

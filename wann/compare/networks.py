@@ -113,7 +113,8 @@ def pruned_networks(folder: str | Path, max_connections: int = 0, controls: bool
             raise UserError(str(exc)) from None
         init_w = [init[f"weight_{l}"] for l in range(len(p.weights))]
         masks = [np.asarray(m, dtype=bool) for m in p.masks]
-        label = series_label(r)
+        rescale = cfg.get("rescale", "none") if _frozen_weights(r["method"]) else None  # "none": an older folder
+        label = series_label(r, rescale)
         genomes = {"trained": mlp_genome(p.weights, p.biases, masks, "trained"),
                    "shared": mlp_genome(p.weights, p.biases, masks, "shared"),
                    "signed_trained": mlp_genome(p.weights, p.biases, masks, "signed", bias_signs_from=p.biases),

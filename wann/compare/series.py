@@ -6,16 +6,22 @@ METHOD_NAMES = {"imp": "IMP", "obd": "OBD", "synflow": "SynFlow", "magnitude": "
                 # taken for the 'signed constant' evaluations (w * sign of a trained or initial weight)
                 "supermask": "supermask (frozen random weights)", "supermask_signed": "supermask (frozen ±c weights)"}
 VARIANT_NAMES = {"random_mask": "random mask (trained)", "reinit": "reinit"}
+RESCALE_NAMES = {"none": "unscaled", "dynamic": "dynamic rescaling"}
+"""Supermask folders scaled otherwise than the default (``fan``) say so; a folder from before ``--rescale`` is
+unscaled."""
 
 
-def series_label(record: dict) -> str:
+def series_label(record: dict, rescale: str | None = None) -> str:
     """The series of a prune_baselines point: ``dense MLP`` (level 0), ``random mask (trained)`` (method random),
-    the method's name for its tickets (``IMP``, ``OBD``, ...), plus the control's name (``IMP reinit``)."""
+    the method's name for its tickets (``IMP``, ``OBD``, ...), plus the control's name (``IMP reinit``); a
+    mask over frozen weights also gives its folder's ``rescale`` unless the default."""
     if record["level"] == 0:
         return "dense MLP"
     if record["method"] == "random":
         return "random mask (trained)"
     name = METHOD_NAMES.get(record["method"], record["method"])
+    if rescale in RESCALE_NAMES:
+        name = f"{name[:-1]}, {RESCALE_NAMES[rescale]})" if name.endswith(")") else f"{name} ({RESCALE_NAMES[rescale]})"
     if record["variant"] == "ticket":
         return name
     return f"{name} {VARIANT_NAMES.get(record['variant'], record['variant'])}"
