@@ -1,9 +1,11 @@
-"""Swing-up throughput: the compiled rollout kernel against a plain numpy/Python loop.
+"""Swing-up throughput: the compiled rollout kernel against the kernel before issue 19 and a numpy loop.
 
-Network: a random grown genome with ~30 nodes and ~50 enabled connections, mixed
-activations. One individual = 6 shared weights x 3 rollouts. The baseline is the
-reference's style: a numpy per-node forward over a weight matrix and the
-environment stepped in Python, measured in the same run.
+Networks: the committed evolved champion (docs/swingup_champion.json, full-length episodes), a random grown
+genome with ~30 nodes and ~50 connections (short episodes: few lanes stay in flight) and a one-edge network
+(the environment alone). One individual = 6 shared weights x 3 rollouts = 18 lanes. Baselines, measured in
+the same run: ``bench/swingup_baseline.py`` (today's kernel before the speed work, calls interleaved with the
+current one) and the reference's style (a numpy per-node forward over a weight matrix, the environment
+stepped in Python).
 
     python bench/swingup.py [--quick]
 """
@@ -12,21 +14,27 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import re
+import statistics
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
+import swingup_baseline as baseline  # noqa: E402
 from common import grown_genome, median_time, print_table, result_line  # noqa: E402
 
 from envs import swingup as env  # noqa: E402
 from wann.activations import apply as apply_act  # noqa: E402
 from wann.genome import Genome  # noqa: E402
-from wann.network import compile_genome  # noqa: E402
-from wann.tasks.swingup import SwingUpOptions, SwingUpTask  # noqa: E402
+from wann.network import compile_genome, forward_lanes  # noqa: E402
+from wann.rundir import load_champion  # noqa: E402
+from wann.tasks.swingup import SwingUpOptions, SwingUpTask, rollout_returns  # noqa: E402
 
 WEIGHTS = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
+CHAMPION = Path(__file__).resolve().parent.parent / "docs" / "swingup_champion.json"
 
 
 def reference_style_steps(genome: Genome, w: float, state: np.ndarray, n_steps: int) -> int:
@@ -64,34 +72,96 @@ def reference_style_steps(genome: Genome, w: float, state: np.ndarray, n_steps: 
     return n_steps
 
 
+def cpu_model() -> str:
+    """The CPU's model name and clock (from /proc/cpuinfo; the machines of this project vary)."""
+    try:
+        info = open("/proc/cpuinfo").read()
+    except OSError:
+        return "unknown CPU"
+    model = re.search(r"model name\s*:\s*(.*)", info)
+    mhz = re.search(r"cpu MHz\s*:\s*([0-9.]+)", info)
+    return f"{model.group(1).strip() if model else '?'} at {float(mhz.group(1)) / 1e3 if mhz else float('nan'):.2f} GHz"
+
+
+def paired_times(fns: list, repeats: int) -> list[float]:
+    """Median CPU time of each fn, the calls interleaved (fn0, fn1, fn0, ...) so that load on a shared
+    machine falls on all of them alike."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for t, fn in zip(times, fns):
+            t0 = time.process_time()
+            fn()
+            t.append(time.process_time() - t0)
+    return [statistics.median(t) for t in times]
+
+
+def forward_split(net, n_lanes: int, repeats: int) -> tuple[float, float]:
+    """(ns per lane-step of edge sums with every node linear, ns of the activations on top), from
+    ``forward_lanes`` alone on fixed inputs, ``n_lanes`` lanes."""
+    w = np.resize(np.repeat(WEIGHTS, 3), n_lanes)
+    vals = np.random.default_rng(0).normal(size=(net.act.size, n_lanes))
+    linear = np.where(np.arange(net.act.size) >= net.first, 1, net.act).astype(np.int64)
+    reps = 2000
+
+    def run(act):
+        v = vals.copy()
+        return lambda: [forward_lanes(v, net.first, net.indptr, net.src, net.cw, act, w, n_lanes) for _ in range(reps)]
+
+    t_lin, t_all = paired_times([run(linear), run(net.act)], repeats)
+    per = 1e9 / (reps * n_lanes)
+    return t_lin * per, (t_all - t_lin) * per
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repeats (under a minute)")
-    ap.add_argument("--champion", help="also time an evolved champion (champion.json or run folder)")
+    ap.add_argument("--champion", default=str(CHAMPION),
+                    help="the evolved champion to time (champion.json or run folder; default the committed one)")
     args = ap.parse_args()
-    repeats = 3 if args.quick else 7
+    repeats = 5 if args.quick else 15
     task = SwingUpTask(SwingUpOptions(rollouts=3))
-    rows, result = [], {}
-    cases = [("champion-size", grown_genome(5, 1, 8, 20, 1)), ("~30 nodes/50 conns", grown_genome(5, 1, 24, 50, 2))]
-    if args.champion:
-        from wann.cli import load_champion_path
-
-        cases.append(("evolved champion", load_champion_path(args.champion)[0].genome))
+    cases = [("evolved champion", load_champion(args.champion)[0].genome),
+             ("~30 nodes/50 conns", grown_genome(5, 1, 24, 50, 2)),
+             ("environment alone", grown_genome(5, 1, 0, 1, 3))]
+    rows, split_rows, result = [], [], {}
     for label, g in cases:
         net = compile_genome(g)
-        _, steps = task.rollouts(net, WEIGHTS, 7)
-        n_steps = int(steps.sum())
-        t_ind = median_time(lambda: task.rollouts(net, WEIGHTS, 7), repeats, time.process_time)
+        states = task.initial_states(7)
+        args_k = (net.first, net.indptr, net.src, net.cw, net.act, WEIGHTS, states, env.T_LIMIT)
+        now, before = rollout_returns(*args_k), baseline.rollout_returns(*args_k)
+        same = all(np.array_equal(a, b) for a, b in zip(now, before))
+        n_steps = int(now[1].sum())
+        t_now, t_before = paired_times([lambda: rollout_returns(*args_k), lambda: baseline.rollout_returns(*args_k)],
+                                       repeats)
         base_steps = 300 if args.quick else 1000
         state = env.initial_state(7)
-        t_base = median_time(lambda: reference_style_steps(g, 1.0, state, base_steps), max(1, repeats // 2),
-                             time.process_time)
-        sps, base_sps = n_steps / t_ind, base_steps / t_base
-        rows.append([label, g.node_id.size, g.n_connections, n_steps, t_ind * 1e3, sps / 1e6, base_sps, sps / base_sps])
-        if label.startswith("~30"):
-            result = {"steps_per_s": sps, "speedup_vs_numpy": sps / base_sps, "ms_per_individual": t_ind * 1e3}
-    print(f"swing-up rollouts, 6 weights x 3 rollouts per individual; median CPU time of {repeats} runs, one core")
-    print_table(["network", "nodes", "conns", "steps/ind", "ms/ind", "Msteps/s", "numpy steps/s", "speed-up"], rows)
+        t_np = median_time(lambda: reference_style_steps(g, 1.0, state, base_steps), max(1, repeats // 5),
+                           time.process_time)
+        ns_now, ns_before = 1e9 * t_now / n_steps, 1e9 * t_before / n_steps
+        rows.append([label, g.node_id.size, g.n_connections, n_steps, ns_before, ns_now, ns_before / ns_now,
+                     n_steps / t_now / 1e6, "yes" if same else "NO", (n_steps / t_now) / (base_steps / t_np)])
+        if label != "environment alone":
+            edges, acts = forward_split(net, 18, max(3, repeats // 3))
+            n_act = int(net.act.size - net.first)
+            # arithmetic: an edge is one multiply-add per lane, an activation ~30 flops (the polynomial ones),
+            # the environment ~60 flops and 3 libm calls (~25 flops each); 16 flops/cycle (2 AVX2 FMA ports)
+            flops = 2 * net.src.size + 30 * n_act + 60 + 75
+            split_rows.append([label, ns_now, edges, acts, flops])
+        key = {"evolved champion": "champion", "~30 nodes/50 conns": "random30"}.get(label)
+        if key:
+            result[f"{key}_steps_per_s"] = n_steps / t_now
+            result[f"{key}_speedup_vs_before"] = t_before / t_now
+    print(f"swing-up rollouts, 6 weights x 3 rollouts per individual (18 lanes); CPU: {cpu_model()}")
+    print(f"median CPU time of {repeats} interleaved runs, one core; 'before' = bench/swingup_baseline.py")
+    print_table(["network", "nodes", "conns", "steps/ind", "ns/step before", "ns/step now", "speed-up",
+                 "Msteps/s now", "same results", "x numpy loop"], rows)
+    print()
+    print("where the time goes (ns per lane-step; forward_lanes alone at 18 lanes, the rest = environment and "
+          "lane bookkeeping):")
+    print_table(["network", "rollout", "edge sums", "activations", "flops/lane-step"], split_rows)
+    print("arithmetic limit at 16 double flops per cycle: flops/lane-step / 16 cycles")
     print(result_line(**result))
 
 

@@ -8,8 +8,8 @@ force 10 * clip(a, -1, 1), dt 0.01, explicit Euler in the reference's order
 [x, x_dot, th, th_dot] ~ Normal([0, 0, pi, 0], 0.2) from the seeded generator;
 the observation is [x, x_dot, cos th, sin th, th_dot].
 
-``step`` is one numba function used by both the ``gymnasium.Env`` below
-(registered as ``CartPoleSwingUp-v0``) and compiled rollout kernels.
+``step`` (through ``step_sc``, which carries sin and cos of the angle) is one numba function used by both
+the ``gymnasium.Env`` below (registered as ``CartPoleSwingUp-v0``) and compiled rollout kernels.
 """
 from __future__ import annotations
 
@@ -36,12 +36,13 @@ OBS_NAMES = ("x", "x_dot", "cos th", "sin th", "th_dot")
 ENV_ID = "CartPoleSwingUp-v0"
 
 
-@njit(cache=True, inline="always")
-def step(x, x_dot, theta, theta_dot, action):
-    """One Euler step; returns (x, x_dot, theta, theta_dot, reward, out_of_bounds)."""
+@njit(cache=True, inline="always", error_model="numpy")
+def step_sc(x, x_dot, theta, theta_dot, s, c, action):
+    """:func:`step` given ``s = sin(theta)`` and ``c = cos(theta)``; returns (x, x_dot, theta, theta_dot,
+    sin theta', cos theta', reward, out_of_bounds). The reward and the next observation and step all take the
+    new angle's sine and cosine, so a rollout that carries them computes each once per step (3 libm calls per
+    step instead of 6), with the same functions on the same arguments: the same bits as :func:`step`."""
     a = min(max(action, -1.0), 1.0) * FORCE_MAG
-    s = math.sin(theta)
-    c = math.cos(theta)
     xdot_update = (-2.0 * M_P_L * (theta_dot * theta_dot) * s + 3.0 * M_POLE * G * s * c
                    + 4.0 * a - 4.0 * FRICTION * x_dot) / (4.0 * TOTAL_M - 3.0 * M_POLE * c * c)
     thetadot_update = (-3.0 * M_P_L * (theta_dot * theta_dot) * s * c + 6.0 * TOTAL_M * G * s
@@ -51,7 +52,17 @@ def step(x, x_dot, theta, theta_dot, action):
     x_dot = x_dot + xdot_update * DT
     theta_dot = theta_dot + thetadot_update * DT
     out = x < -X_THRESHOLD or x > X_THRESHOLD
-    reward = ((math.cos(theta) + 1.0) / 2.0) * math.cos((x / X_THRESHOLD) * (math.pi / 2.0))
+    s = math.sin(theta)
+    c = math.cos(theta)
+    reward = ((c + 1.0) / 2.0) * math.cos((x / X_THRESHOLD) * (math.pi / 2.0))
+    return x, x_dot, theta, theta_dot, s, c, reward, out
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def step(x, x_dot, theta, theta_dot, action):
+    """One Euler step; returns (x, x_dot, theta, theta_dot, reward, out_of_bounds)."""
+    x, x_dot, theta, theta_dot, _, _, reward, out = step_sc(x, x_dot, theta, theta_dot, math.sin(theta),
+                                                            math.cos(theta), action)
     return x, x_dot, theta, theta_dot, reward, out
 
 

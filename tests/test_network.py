@@ -85,3 +85,28 @@ def test_lane_forward_equals_scalar_forward_bit_for_bit(seed):
     forward_lanes(vals, net.first, net.indptr, net.src, net.cw, net.act, w, 13)
     for j in range(13):
         np.testing.assert_array_equal(vals[-2:, j], forward(net, x[j : j + 1], w[j])[0])
+
+
+@pytest.mark.parametrize("n_lanes", [1, 3, 13, 18, 37])
+def test_lane_forward_equals_scalar_forward_in_every_bit_of_every_node(n_lanes):
+    """Every node's value, sign of zero included (compared as IEEE bits), at lane counts below, at and beyond the
+    vector width; genomes with nodes that have no incoming connection (p_init 0.5) and inputs with zeros and
+    negative zeros, so a first edge's product of -0.0 is summed from 0.0 as the scalar forward does."""
+    from wann.network import forward_lanes, forward_values
+
+    for seed in range(4):
+        net = compile_genome(random_genome(seed, n_in=5, n_out=2, n_mutations=60))
+        rng = np.random.default_rng(seed)
+        x = rng.normal(0, 2, size=(n_lanes, 5))
+        x[rng.random(x.shape) < 0.2] = 0.0
+        x[rng.random(x.shape) < 0.2] = -0.0
+        w = rng.choice(WEIGHTS, size=n_lanes)
+        vals = np.empty((net.n_nodes, n_lanes))
+        vals[0] = 1.0
+        vals[1 : net.first] = x.T
+        forward_lanes(vals, net.first, net.indptr, net.src, net.cw, net.act, w, n_lanes)
+        for j in range(n_lanes):
+            one = np.empty(net.n_nodes)
+            one[0], one[1 : net.first] = 1.0, x[j]
+            forward_values(one, net.first, net.indptr, net.src, net.cw, net.act, w[j])
+            np.testing.assert_array_equal(vals[:, j].view(np.int64), one.view(np.int64))

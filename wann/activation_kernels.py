@@ -48,7 +48,7 @@ def activate(aid: int, x: float) -> float:
     return np.nan
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy", inline="always")
 def activate_row(aid, row, w, n):
     """In place: row[l] = act(w[l] * row[l]) for lanes l < n (NaN for an unknown id)."""
     if aid == 1:

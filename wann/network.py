@@ -111,23 +111,31 @@ def forward_values(vals, first, indptr, src, cw, act, w):
         vals[i] = activate(act[i], w * s)
 
 
-@njit(cache=True)
+@njit(cache=True, error_model="numpy")
 def forward_lanes(vals, first, indptr, src, cw, act, w, n):
     """Lane-parallel forward: ``vals`` is [N, lanes]; fill rows ``first:`` for lanes < n.
 
     Lane j runs under shared weight ``w[j]``. Each node is a contiguous row, so
     edge sums and activations vectorise over lanes; results equal
-    ``forward_values`` lane by lane, bit for bit.
+    ``forward_values`` lane by lane, bit for bit (each lane sums its edges in
+    the same order from 0.0: the first edge's pass computes ``0.0 + c * x``).
     """
     for i in range(first, act.size):
         row = vals[i]
-        for j in range(n):
-            row[j] = 0.0
-        for k in range(indptr[i], indptr[i + 1]):
-            c = cw[k]
-            srow = vals[src[k]]
+        k0, k1 = indptr[i], indptr[i + 1]
+        if k0 == k1:
             for j in range(n):
-                row[j] += c * srow[j]
+                row[j] = 0.0
+        else:
+            c = cw[k0]
+            srow = vals[src[k0]]
+            for j in range(n):
+                row[j] = 0.0 + c * srow[j]
+            for k in range(k0 + 1, k1):
+                c = cw[k]
+                srow = vals[src[k]]
+                for j in range(n):
+                    row[j] += c * srow[j]
         activate_row(act[i], row, w, n)
 
 
