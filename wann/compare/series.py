@@ -5,15 +5,18 @@ METHOD_NAMES = {"imp": "IMP", "obd": "OBD", "synflow": "SynFlow", "magnitude": "
                 # masks learned over frozen weights (edge-popup): named for the weights, so that they cannot be
                 # taken for the 'signed constant' evaluations (w * sign of a trained or initial weight)
                 "supermask": "supermask (frozen random weights)", "supermask_signed": "supermask (frozen ±c weights)"}
-VARIANT_NAMES = {"random_mask": "random mask (trained)", "reinit": "reinit"}
+VARIANT_NAMES = {"random_mask": "random mask (trained)", "reinit": "reinit",
+                 # sanity checks of at-init methods (prune_baselines.methods.sanity)
+                 "shuffle": "shuffled mask (trained)", "invert": "inverted mask (trained)"}
 
 
 def series_label(record: dict) -> str:
     """The series of a prune_baselines point: ``dense MLP`` (level 0), ``random mask (trained)`` (method random),
-    the method's name for its tickets (``IMP``, ``OBD``, ...), plus the control's name (``IMP reinit``)."""
+    the method's name for its tickets (``IMP``, ``OBD``, ...), plus the control's or sanity check's name
+    (``IMP reinit``, ``SynFlow shuffled mask (trained)``)."""
     if record["level"] == 0:
         return "dense MLP"
-    if record["method"] == "random":
+    if record["method"] == "random" and record["variant"] == "ticket":
         return "random mask (trained)"
     name = METHOD_NAMES.get(record["method"], record["method"])
     if record["variant"] == "ticket":
