@@ -20,7 +20,8 @@ from typing import Annotated, Callable
 from pydantic import Field, ValidationError
 
 from .errors import PruneError, invalid
-from .experiment import CONTROL_LEVELS, CONTROLS, FIELDS_ONLY, RESCALINGS, SCOPES, ExperimentConfig, run_experiment
+from .experiment import (CONTROL_LEVELS, CONTROLS, FIELDS_ONLY, RESCALINGS, SANITY_CHECKS, SCOPES, ExperimentConfig,
+                         run_experiment)
 from .methods import METHODS
 from .models import MODELS
 from .train import OPTIMIZERS
@@ -68,6 +69,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--rewind-iteration", help="IMP: rewind to this iteration of dense training (default 0)")
     a("--controls", help=f"IMP controls, comma list of {', '.join(CONTROLS)}")
     a("--control-levels", choices=CONTROL_LEVELS, help="levels at which controls run (default last)")
+    at_init = ", ".join(name for name, m in METHODS.items() if m.sanity_checks)
+    a("--sanity-checks", help=f"methods that prune at init ({at_init}): ablations of each level's mask, trained "
+      f"alike, comma list of {', '.join(SANITY_CHECKS)} (Frankle et al. 2021)")
     a("--oneshot-rewind", action="store_true", default=None,
       help="magnitude: train the pruned mask from the initial weights instead of fine-tuning")
     a("--rescale", choices=RESCALINGS, help="supermasks: scale of the frozen kept weights per layer: none, fan "

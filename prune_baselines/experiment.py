@@ -32,6 +32,7 @@ from .errors import PruneError
 from .masks import Masks
 from .methods import METHODS
 from .methods.base import SCOPES, derived_seed, layer_rates
+from .methods.sanity import SANITY_CHECKS
 from .methods.supermask import RESCALINGS
 from .models import MODELS, MLP, build_model, set_state
 from .progress import each
@@ -44,7 +45,7 @@ T = TypeVar("T")
 
 CONTROLS = ("reinit", "random_mask")
 CONTROL_LEVELS = ("last", "all")
-VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2}
+VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2, "shuffle": 3, "invert": 4}
 MAX_SEED_COUNT = 1000
 FIELDS_ONLY = "fields only"
 LEGACY = {"rescale": "none"}
@@ -104,6 +105,8 @@ class ExperimentConfig(TrainConfig):
     rewind_iteration: Count = 0
     controls: Annotated[tuple[Literal[CONTROLS], ...], BeforeValidator(_tuple)] = ()
     control_levels: Literal[CONTROL_LEVELS] = "last"
+    sanity_checks: Annotated[tuple[Literal[SANITY_CHECKS], ...], BeforeValidator(_tuple)] = ()
+    """At-init methods: ablations of each level's mask (:mod:`.methods.sanity`), saved as variants of the level."""
     oneshot_rewind: bool = False
     """magnitude: train the pruned network from the initial weights (one-shot ticket) instead of
     fine-tuning the trained dense weights."""
@@ -128,6 +131,11 @@ class ExperimentConfig(TrainConfig):
         if self.controls and not method.controls:
             with_controls = ", ".join(name for name, m in METHODS.items() if m.controls)
             raise PruneError(f"controls ({', '.join(CONTROLS)}) are defined for --method {with_controls} only")
+        self.sanity_checks = tuple(v for v in SANITY_CHECKS if v in self.sanity_checks)
+        if self.sanity_checks and not method.sanity_checks:
+            at_init = ", ".join(name for name, m in METHODS.items() if m.sanity_checks)
+            raise PruneError(f"--sanity-checks ({', '.join(SANITY_CHECKS)}) are defined for the methods that prune "
+                             f"at initialisation, --method {at_init}, not {self.method}")
         if self.rescale is not None and not method.frozen_weights:
             frozen = ", ".join(name for name, m in METHODS.items() if m.frozen_weights)
             raise PruneError(f"--rescale scales frozen weights; it is defined for --method {frozen} only")
@@ -141,8 +149,10 @@ class ExperimentConfig(TrainConfig):
 
     def identity(self) -> dict:
         """Everything that defines the points (not the list of seeds; not the settings the method does not use,
-        left None): a folder holds one identity."""
-        return {k: v for k, v in self.model_dump(mode="json", exclude={"seeds"}).items() if v is not None}
+        left None; no ``sanity_checks`` when there are none, as in folders from before them): a folder holds one
+        identity."""
+        exclude = {"seeds"} | (set() if self.sanity_checks else {"sanity_checks"})
+        return {k: v for k, v in self.model_dump(mode="json", exclude=exclude).items() if v is not None}
 
 
 def model_state_arrays(model: MLP) -> tuple[list[np.ndarray], list[np.ndarray]]:

@@ -16,7 +16,8 @@ Layout of a results folder (everything plain: JSON, CSV, PNG, numpy .npz read wi
                                  l = 0 (input side) .. L-1, and record_json (a 0-d string: the record)
 
 A record: method, variant ("ticket" for the method itself; "reinit" and "random_mask" for IMP's
-controls), seed, level (0 = dense trained), connections (surviving weights), connections_with_biases
+controls; "shuffle", "reinit" and "invert" for the sanity checks of at-init methods), seed, level
+(0 = dense trained), connections (surviving weights), connections_with_biases
 (plus one bias per live unit), effective_connections and effective_connections_with_biases (the same
 counts of the weights on an input->output path: the connections the network really has; computed from
 the masks when a folder written before they were added is read), per_layer (surviving weights per

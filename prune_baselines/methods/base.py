@@ -72,6 +72,9 @@ class Method:
     """The ``--scope`` when none is given: ``layerwise`` or ``global``."""
     controls: bool = False
     """Whether ``--controls`` (reinit, random_mask) are defined for it (IMP)."""
+    sanity_checks: bool = False
+    """Whether ``--sanity-checks`` (shuffle, reinit, invert) are defined for it: it prunes at initialisation
+    through :func:`.loops.at_init` (SynFlow, random)."""
     check: Callable[[Any], None] | None = None
     """Rules of its own on the settings (called with the config, scope filled in): raise PruneError."""
     frozen_weights: bool = False

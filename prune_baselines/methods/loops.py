@@ -3,7 +3,8 @@
 * :func:`iterative`: dense training, then levels of score -> select (``rate`` of the remaining weights) ->
   rewind (IMP) or keep the trained weights (OBD) -> train; the last level lands exactly on each target.
 * :func:`one_shot_trained`: dense training, then per target one selection on the dense weights -> train.
-* :func:`at_init`: per target, masks chosen on the freshly initialised model -> train.
+* :func:`at_init`: per target, scores of the freshly initialised model -> select -> train; and the sanity checks
+  of that mask (:mod:`.sanity`).
 
 Every level is saved as it finishes and a saved level is loaded instead of computed again (resuming).
 Time spent scoring and selecting is added to the point's training time.
@@ -13,16 +14,21 @@ from __future__ import annotations
 import time
 from typing import Callable
 
+import numpy as np
 import torch
 
+from ..errors import PruneError
 from ..masks import Masks
-from ..models import MLP, set_state
+from ..models import MLP, get_state, set_state
 from ..schedules import iterative_schedule
 from ..scoring import Scores, layer_allocation
 from .base import Context, layer_rates, select
+from .sanity import ablate
 
 Score = Callable[[MLP, Masks, int], Scores]
 """``score(model, masks, level)``: higher = keep; only surviving weights are ranked."""
+InitScore = Callable[[MLP, Masks, int, int], Scores]
+"""``score(model, ones, target, level)`` of the initial model: higher = keep."""
 AfterLevel = Callable[[int, bool, Masks, dict[str, torch.Tensor]], None]
 """``after_level(level, last, masks, rewind_state)``: called after each level, computed or resumed."""
 
@@ -80,18 +86,33 @@ def one_shot_trained(ctx: Context, seed: int, score: Score, *, rewind: bool) -> 
         ctx.finish(seed, "ticket", level, model, masks, stats, extra_wall=wall, before=dense_rec)
 
 
-def at_init(ctx: Context, seed: int, make_masks: Callable[[MLP, Masks, int, int], Masks]) -> None:
-    """Level 0 (the dense reference), then for each target: ``make_masks(model, ones, target, level)`` on the
-    seed's initial model, and train ``epochs`` from the initial weights."""
+def at_init(ctx: Context, seed: int, score: InitScore) -> None:
+    """Level 0 (the dense reference), then for each target: ``score(model, ones, target, level)`` on the seed's
+    initial model, the best weights kept under the run's scope (layerwise: the per-layer allocation of the
+    target), trained ``epochs`` from the initial weights; then the run's ``sanity_checks`` of that mask
+    (:mod:`.sanity`), each trained the same way. A saved point is resumed; if only some are saved, the scores
+    are computed again and must give the saved mask."""
     c = ctx.cfg
     ctx.dense(seed)
     for level, t in ctx.levels(seed, targets(ctx)):
-        if ctx.existing(seed, "ticket", level) is not None:
+        saved = {v: ctx.existing(seed, v, level) for v in ("ticket", *c.sanity_checks)}
+        todo = [v for v, point in saved.items() if point is None]
+        if not todo:
             continue
         model = ctx.new_model(seed)
+        init = get_state(model)
         t0 = time.perf_counter()
-        masks = make_masks(model, Masks.ones(model), t, level)
-        masks.apply_(model)
+        ones = Masks.ones(model)
+        scores = score(model, ones, t, level)
+        masks = select(c, scores, ones, layer_allocation(ones.sizes(), t, layer_rates(c, ones.names)))
         wall = time.perf_counter() - t0
-        stats = ctx.train(model, masks, seed, "ticket", level, c.epochs)
-        ctx.finish(seed, "ticket", level, model, masks, stats, extra_wall=wall)
+        if saved["ticket"] is not None and not all(np.array_equal(masks[n].numpy(), m)
+                                                   for n, m in zip(masks.names, saved["ticket"].masks)):
+            raise PruneError(f"[{c.method} seed {seed} level {level}] the scores no longer give the saved mask "
+                             f"(different torch?); use a fresh --out folder")
+        for variant in todo:
+            set_state(model, init)
+            m = masks if variant == "ticket" else ablate(variant, model, masks, scores, c.floor_per_output, seed, level)
+            m.apply_(model)
+            stats = ctx.train(model, m, seed, variant, level, c.epochs)
+            ctx.finish(seed, variant, level, model, m, stats, extra_wall=wall)

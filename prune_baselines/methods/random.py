@@ -4,20 +4,16 @@ from __future__ import annotations
 
 import numpy as np
 
-from ..scoring import layer_allocation, random_scores
-from .base import Context, Method, derived_seed, layer_rates, select
+from ..scoring import random_scores
+from .base import Context, Method, derived_seed
 from .loops import at_init
 
 
 def run(ctx: Context, seed: int) -> None:
-    c = ctx.cfg
+    def score(model, ones, t, level):
+        return random_scores(model, ones, rng=np.random.default_rng(derived_seed(seed, level, 7)))
 
-    def make(model, ones, t, level):
-        counts = layer_allocation(ones.sizes(), t, layer_rates(c, ones.names))
-        rng = np.random.default_rng(derived_seed(seed, level, 7))
-        return select(c, random_scores(model, ones, rng=rng), ones, counts)
-
-    at_init(ctx, seed, make)
+    at_init(ctx, seed, score)
 
 
-METHOD = Method(run, default_scope="layerwise")
+METHOD = Method(run, default_scope="layerwise", sanity_checks=True)
