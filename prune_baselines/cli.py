@@ -57,7 +57,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--target-connections", help="remaining weights at the end, e.g. 1800 (or a list)")
     a("--seeds", help="number of seeds (3 -> 0,1,2) or a comma list of seeds ('2,' = seed 2 only)")
     a("--epochs", help="training epochs per point (default 5)")
-    a("--finetune-epochs", help="OBD fine-tuning epochs per round (default 1)")
+    a("--finetune-epochs", help="OBD and magnitude --iterative: fine-tuning epochs per round (default 1)")
     a("--batch-size", help="minibatch size (default 60)")
     a("--lr", help="learning rate (default 1.2e-3)")
     a("--optimizer", choices=OPTIMIZERS, help="adam (default) or sgd (with --momentum)")
@@ -74,6 +74,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
       f"alike, comma list of {', '.join(SANITY_CHECKS)} (Frankle et al. 2021)")
     a("--oneshot-rewind", action="store_true", default=None,
       help="magnitude: train the pruned mask from the initial weights instead of fine-tuning")
+    a("--iterative", action="store_true", default=None,
+      help="magnitude: prune in rounds of --rate with --finetune-epochs of fine-tuning after each, not once")
     a("--rescale", choices=RESCALINGS, help="supermasks: scale of the frozen kept weights per layer: none, fan "
       "(x1/sqrt(density), edge-popup's scale-fan; the default) or dynamic (x1/density, Zhou et al.)")
     a("--synflow-iterations", help="default 100")

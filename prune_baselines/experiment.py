@@ -96,7 +96,7 @@ class ExperimentConfig(TrainConfig):
     seeds: Annotated[tuple[Annotated[int, Field(ge=0, lt=2 ** 32)], ...], BeforeValidator(_seeds),
                      Field(min_length=1)] = (0,)
     finetune_epochs: Epochs = 1.0
-    """OBD: fine-tuning epochs after each pruning round."""
+    """OBD and ``magnitude`` with ``iterative``: fine-tuning epochs after each pruning round."""
     scope: Literal[SCOPES] | None = None
     """None = the method's default."""
     rate: Rate = 0.2
@@ -110,6 +110,9 @@ class ExperimentConfig(TrainConfig):
     oneshot_rewind: bool = False
     """magnitude: train the pruned network from the initial weights (one-shot ticket) instead of
     fine-tuning the trained dense weights."""
+    iterative: bool | None = None
+    """magnitude: prune in rounds of ``rate`` (layerwise: ``output_rate`` for the output layer), fine-tuning
+    ``finetune_epochs`` after each, instead of once (None: once)."""
     rescale: Literal[RESCALINGS] | None = None
     """Supermasks: scale of the frozen kept weights, per layer, from the mask's density ``d`` (kept / total):
     ``none`` (x1), ``fan`` (x1/sqrt(d), edge-popup's ``--scale-fan``), ``dynamic`` (x1/d, Zhou et al.'s dynamic
