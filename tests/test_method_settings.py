@@ -157,9 +157,11 @@ def test_synflow_100_global_iterations_on_the_exponential_schedule(monkeypatch):
     monkeypatch.setattr(synflow_mod, "keep_top_k", lambda s, m, k, f: ks.append(k) or real(s, m, k, f))
     model = build_model("mlp", 12, (16,), n_outputs=4, seed=0)
     start, k = 12 * 16 + 16 * 4, 20
-    masks = synflow_mod.synflow_prune(model, Masks.ones(model), k, iterations=c.synflow_iterations)
-    assert masks.count() == k and all(isinstance(x, int) for x in ks)  # one global count, not per layer
+    ranks = synflow_mod.synflow_ranks(model, Masks.ones(model), k, iterations=c.synflow_iterations)
+    assert all(isinstance(x, int) for x in ks)  # one global count per round, not per layer
     assert ks == [max(k, round(start * (k / start) ** (i / 100))) for i in range(1, 100)] + [k]
+    assert sum(int(torch.isfinite(r).sum()) for r in ranks.values()) == start  # every weight ranked
+    assert synflow_mod.synflow_prune(model, Masks.ones(model), k).count() == k
 
 
 def test_magnitude_prunes_once_or_in_rounds_and_fine_tunes(monkeypatch):
