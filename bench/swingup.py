@@ -34,6 +34,7 @@ from wann.rundir import load_champion  # noqa: E402
 from wann.tasks.swingup import SwingUpOptions, SwingUpTask, rollout_returns  # noqa: E402
 
 WEIGHTS = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
+FLOPS_PER_CYCLE = 16
 CHAMPION = Path(__file__).resolve().parent.parent / "docs" / "swingup_champion.json"
 
 
@@ -72,15 +73,15 @@ def reference_style_steps(genome: Genome, w: float, state: np.ndarray, n_steps: 
     return n_steps
 
 
-def cpu_model() -> str:
-    """The CPU's model name and clock (from /proc/cpuinfo; the machines of this project vary)."""
+def cpu_model() -> tuple[str, float]:
+    """(the CPU's model name, its clock in GHz) from /proc/cpuinfo (the machines of this project vary)."""
     try:
         info = open("/proc/cpuinfo").read()
     except OSError:
-        return "unknown CPU"
+        return "unknown CPU", float("nan")
     model = re.search(r"model name\s*:\s*(.*)", info)
     mhz = re.search(r"cpu MHz\s*:\s*([0-9.]+)", info)
-    return f"{model.group(1).strip() if model else '?'} at {float(mhz.group(1)) / 1e3 if mhz else float('nan'):.2f} GHz"
+    return (model.group(1).strip() if model else "?"), (float(mhz.group(1)) / 1e3 if mhz else float("nan"))
 
 
 def paired_times(fns: list, repeats: int) -> list[float]:
@@ -122,10 +123,11 @@ def main() -> None:
     args = ap.parse_args()
     repeats = 5 if args.quick else 15
     task = SwingUpTask(SwingUpOptions(rollouts=3))
-    cases = [("evolved champion", load_champion(args.champion)[0].genome),
-             ("~30 nodes/50 conns", grown_genome(5, 1, 24, 50, 2)),
-             ("environment alone", grown_genome(5, 1, 0, 1, 3))]
+    cases = [("environment alone", grown_genome(5, 1, 0, 1, 3)),
+             ("evolved champion", load_champion(args.champion)[0].genome),
+             ("~30 nodes/50 conns", grown_genome(5, 1, 24, 50, 2))]
     rows, split_rows, result = [], [], {}
+    model, ghz = cpu_model()
     for label, g in cases:
         net = compile_genome(g)
         states = task.initial_states(7)
@@ -142,26 +144,31 @@ def main() -> None:
         ns_now, ns_before = 1e9 * t_now / n_steps, 1e9 * t_before / n_steps
         rows.append([label, g.node_id.size, g.n_connections, n_steps, ns_before, ns_now, ns_before / ns_now,
                      n_steps / t_now / 1e6, "yes" if same else "NO", (n_steps / t_now) / (base_steps / t_np)])
-        if label != "environment alone":
+        if label == "environment alone":
+            env_ns = ns_now
+        else:  # the network's share of the rollout, split as forward_lanes alone splits it
             edges, acts = forward_split(net, 18, max(3, repeats // 3))
+            net_ns = ns_now - env_ns
             n_act = int(net.act.size - net.first)
-            # arithmetic: an edge is one multiply-add per lane, an activation ~30 flops (the polynomial ones),
-            # the environment ~60 flops and 3 libm calls (~25 flops each); 16 flops/cycle (2 AVX2 FMA ports)
             flops = 2 * net.src.size + 30 * n_act + 60 + 75
-            split_rows.append([label, ns_now, edges, acts, flops])
+            split_rows.append([label, ns_now, env_ns, net_ns * edges / (edges + acts), net_ns * acts / (edges + acts),
+                               flops, flops / FLOPS_PER_CYCLE / ghz])
         key = {"evolved champion": "champion", "~30 nodes/50 conns": "random30"}.get(label)
         if key:
             result[f"{key}_steps_per_s"] = n_steps / t_now
             result[f"{key}_speedup_vs_before"] = t_before / t_now
-    print(f"swing-up rollouts, 6 weights x 3 rollouts per individual (18 lanes); CPU: {cpu_model()}")
+    print(f"swing-up rollouts, 6 weights x 3 rollouts per individual (18 lanes); CPU: {model} at {ghz:.2f} GHz")
     print(f"median CPU time of {repeats} interleaved runs, one core; 'before' = bench/swingup_baseline.py")
     print_table(["network", "nodes", "conns", "steps/ind", "ns/step before", "ns/step now", "speed-up",
                  "Msteps/s now", "same results", "x numpy loop"], rows)
     print()
-    print("where the time goes (ns per lane-step; forward_lanes alone at 18 lanes, the rest = environment and "
-          "lane bookkeeping):")
-    print_table(["network", "rollout", "edge sums", "activations", "flops/lane-step"], split_rows)
-    print("arithmetic limit at 16 double flops per cycle: flops/lane-step / 16 cycles")
+    print("where the time goes (ns per lane-step): environment + lane bookkeeping = the one-edge network's rollout; "
+          "the rest is the network, split into edge sums and activations as forward_lanes alone at 18 lanes splits "
+          "it (every node linear, then the real activations)")
+    print_table(["network", "rollout", "env + bookkeeping", "edge sums", "activations", "flops/lane-step",
+                 "arithmetic limit ns"], split_rows)
+    print(f"arithmetic limit: flops per lane-step at {FLOPS_PER_CYCLE} double flops per cycle (2 AVX2 FMA ports) "
+          "and the clock above; an edge = 2 flops, an activation ~30, the environment ~60 + 3 libm calls ~75")
     print(result_line(**result))
 
 
