@@ -5,7 +5,8 @@ Two panels against the percent of weights remaining (log scale, 100 % on the lef
 early-stopping iteration (minimum validation loss) on the left, the test accuracy at that iteration on the
 right; one series per variant (the ticket, IMP's ``reinit`` and ``random_mask`` controls), each the mean over
 seeds at each level with error bars from the minimum to the maximum over seeds (the paper's bars); a dotted line
-marks the dense network (level 0, mean over seeds).
+marks the dense network (level 0, mean over seeds), a dashed one the last training iteration (the latest an early
+stop can be; drawn when every training has the same length).
 """
 from __future__ import annotations
 
@@ -76,6 +77,13 @@ def lottery_figure(result: Result):
         ax.set_xlabel("weights remaining (%)")
         ax.set_ylabel(ylabel)
         ax.grid(True, which="both", alpha=0.3)
+    last = {r["iterations"] for r in records}
+    if len(last) == 1:  # the latest an early stop can be: the training's last iteration
+        total = last.pop()
+        axes[0].axhline(total, color="0.6", linestyle="--", linewidth=1)
+        axes[0].set_ylim(top=1.07 * total)  # room for the line's label
+        axes[0].text(0.02, total, f"last iteration ({total:,})", transform=axes[0].get_yaxis_transform(),
+                     ha="left", va="bottom", fontsize=8, color="0.4")
     axes[1].legend(fontsize=8)
     seeds = sorted({r["seed"] for r in records})
     fig.suptitle(f"{result.config.get('model')} on {dataset_name(result)}: {method}, early stopping on "

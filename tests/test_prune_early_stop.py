@@ -148,6 +148,8 @@ def test_lottery_figure_has_the_papers_two_panels(early_folder):
     np.testing.assert_allclose(line.get_xdata(), x)
     np.testing.assert_allclose(line.get_ydata(), mean)
     assert x[0] == 100.0 and np.all(np.diff(x) < 0) and np.all(lo <= mean) and np.all(mean <= hi)
+    total = res.records[0]["iterations"]
+    assert [t.get_text() for t in left.texts] == [f"last iteration ({total:,})"]
     assert assert_no_overlap(fig) > 10  # tick labels, axis labels, legend, title: no two overlap
     with Image.open(early_folder / FILE) as im:
         assert im.mode == "RGB" and im.size[0] > im.size[1]
