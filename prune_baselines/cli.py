@@ -83,6 +83,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--floor", dest="floor_per_output", help="keep at least this many weights per unit (default 0)")
     a("--n-train", help="use only the first N training images (default all)")
     a("--n-test", help="use only the first N test images (default all)")
+    a("--validation", help="hold out the last N training images to record early stopping (min. validation loss; "
+      "Frankle & Carbin: 5000); default 0 = none")
+    a("--eval-every", help="with --validation: iterations between validation evaluations (default 100)")
     a("--data-dir", help="MNIST IDX folder (default $WANN_MNIST_DIR)")
     a("--synthetic", action="store_true", default=None, help="a small synthetic task instead of MNIST (smoke tests)")
     a("--out", help="results folder (default runs/prune/<method>_<model>_<input>)")

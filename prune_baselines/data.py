@@ -2,10 +2,11 @@
 
 ``load_dataset(data_dir, input_size)`` returns float32 tensors: 784 inputs (pixels/255) or 256 inputs
 (16x16 deskewed, the WANN MNIST-256 form). ``data_dir=None`` means ``$WANN_MNIST_DIR``.
+``Dataset.hold_out(n)`` moves the last ``n`` training images into a validation split (early stopping).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import torch
@@ -24,6 +25,24 @@ class Dataset:
     name: str = ""
     synthetic: bool = False
     """Made up by :func:`synthetic_dataset`, not MNIST (recorded in a results folder's provenance)."""
+    x_val: torch.Tensor | None = None
+    y_val: torch.Tensor | None = None
+    """The validation split held out of the training images (:meth:`hold_out`), or None."""
+
+    def hold_out(self, n: int) -> "Dataset":
+        """This dataset with its last ``n`` training images as the validation split (never trained on) and the
+        first ones as the training set: deterministic, as ``wann compare --select-on validation`` (Frankle &
+        Carbin hold out 5,000 of MNIST's 60,000). ``n`` = 0: nothing held out (``self``); ``n`` must leave at
+        least one training image (else a PruneError)."""
+        total = int(self.x_train.shape[0])
+        if n == 0:
+            return self
+        if not 0 < n < total:
+            raise PruneError(f"--validation must be in 0..{total - 1} (held out of the {total} training images), "
+                             f"got {n}")
+        k = total - n
+        return replace(self, x_train=self.x_train[:k], y_train=self.y_train[:k], x_val=self.x_train[k:],
+                       y_val=self.y_train[k:])
 
     @property
     def n_inputs(self) -> int:

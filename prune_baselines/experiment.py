@@ -29,6 +29,7 @@ from pydantic import BeforeValidator, Field, FiniteFloat, ValidationInfo, model_
 
 from .data import Dataset
 from .errors import PruneError
+from .lottery_figure import write_lottery_figure
 from .masks import Masks
 from .methods import METHODS
 from .methods.base import SCOPES, derived_seed, layer_rates
@@ -48,6 +49,8 @@ CONTROL_LEVELS = ("last", "all")
 VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2, "shuffle": 3, "invert": 4}
 MAX_SEED_COUNT = 1000
 FIELDS_ONLY = "fields only"
+EVAL_EVERY = 100
+"""Iterations between validation evaluations when ``eval_every`` is not given (Frankle & Carbin: 100)."""
 LEGACY = {"rescale": "none"}
 """Settings added after folders were written, with the value those folders were made with (a supermask folder
 from before ``--rescale`` holds unscaled weights)."""
@@ -124,6 +127,11 @@ class ExperimentConfig(TrainConfig):
     n_train: Count = 0
     """0 = the full training set."""
     n_test: Count = 0
+    validation: Count | None = None
+    """Early stopping: training images held out as a validation split (the last N; Frankle & Carbin: 5,000 of
+    60,000); None or 0 = none (kept as None, so a folder from before the setting has the same identity)."""
+    eval_every: Positive | None = None
+    """With ``validation``: iterations between evaluations of the validation loss (None = :data:`EVAL_EVERY`)."""
 
     @model_validator(mode="after")
     def _rules(self, info: ValidationInfo) -> "ExperimentConfig":
@@ -142,6 +150,15 @@ class ExperimentConfig(TrainConfig):
         if self.rescale is not None and not method.frozen_weights:
             frozen = ", ".join(name for name, m in METHODS.items() if m.frozen_weights)
             raise PruneError(f"--rescale scales frozen weights; it is defined for --method {frozen} only")
+        if self.validation and method.frozen_weights:
+            raise PruneError(f"--validation records early stopping of weight training; --method {self.method} "
+                             f"trains scores over frozen weights")
+        if not self.validation:
+            if self.eval_every is not None:
+                raise PruneError("--eval-every needs --validation N (the held-out images it evaluates)")
+            self.validation = None
+        elif self.eval_every is None:
+            self.eval_every = EVAL_EVERY
         if method.check is not None:
             method.check(self)
         return self
@@ -181,6 +198,7 @@ class Experiment:
 
     def __init__(self, cfg: ExperimentConfig, data: Dataset, out, *, command: str = "",
                  log: Callable[[str], None] | None = None, progress: bool = False) -> None:
+        data = data.hold_out(cfg.validation or 0)  # checked before anything is written
         self.cfg, self.data, self.out = cfg, data, Path(out)
         self.log = log or (lambda msg: None)
         self.progress = progress
@@ -188,6 +206,7 @@ class Experiment:
         self.provenance = {"command": command, "seeds": list(cfg.seeds), "dataset": data.name,
                            "synthetic": data.synthetic,
                            "n_train": int(data.x_train.shape[0]), "n_test": int(data.x_test.shape[0]),
+                           **({"n_validation": int(data.x_val.shape[0])} if cfg.validation else {}),
                            "torch": torch.__version__, "numpy": np.__version__, "python": platform.python_version(),
                            "machine": platform.machine(), "threads": torch.get_num_threads(),
                            "started": time.strftime("%Y-%m-%dT%H:%M:%S")}
@@ -308,7 +327,7 @@ class Experiment:
                              f"--floor 1")
         return train(model, masks, self.data, self.cfg.train_config(epochs),
                      derived_seed(seed, level, VARIANT_IDS[variant]), snapshot_iteration=snapshot_iteration,
-                     log=self.log, label=label, progress=self.progress)
+                     eval_every=self.cfg.eval_every, log=self.log, label=label, progress=self.progress)
 
     def levels(self, seed: int, items: Iterable[T]) -> Iterable[T]:
         """``items`` (one per level) with a progress bar over them (terminal only, ``progress``)."""
@@ -327,7 +346,8 @@ class Experiment:
                "iterations": stats.iterations if stats else 0, "wall_s": wall,
                "cumulative_wall_s": wall + (before["cumulative_wall_s"] if before else 0.0),
                "loss": stats.last_loss if stats else float("nan"),
-               "cpu_s": (stats.cpu_s if stats else 0.0) + extra_wall}
+               "cpu_s": (stats.cpu_s if stats else 0.0) + extra_wall,
+               **(stats.early_stop.record() if stats and stats.early_stop else {})}
         w, b = model_state_arrays(model)
         m = [t.numpy() for t in masks.tensors.values()]
         save_npz(point_path(self.out, seed, variant, level), point_arrays(w, b, m, rec))
@@ -335,7 +355,9 @@ class Experiment:
         self.write_tables()
         self.log(f"[{self.cfg.method} seed {seed} {variant} level {level}] {rec['effective_connections']} "
                  f"connections ({rec['effective_connections_with_biases']} with biases, {rec['connections']} weights "
-                 f"kept), test acc {100 * acc:.2f}%, {epochs:g} epochs, {wall:.1f}s")
+                 f"kept), test acc {100 * acc:.2f}%, {epochs:g} epochs, {wall:.1f}s" + (
+                     f"; early stop at iteration {rec['early_stop_iteration']}, test acc "
+                     f"{100 * rec['early_stop_test_accuracy']:.2f}%" if "early_stop_iteration" in rec else ""))
         return rec
 
     def dense(self, seed: int) -> tuple[MLP, Masks, dict, dict[str, torch.Tensor], dict[str, torch.Tensor]]:
@@ -373,6 +395,7 @@ class Experiment:
             self.log(f"[{self.cfg.method} seed {seed}] done in {time.perf_counter() - t0:.1f}s")
         self.write_tables()
         plot(self.out)
+        write_lottery_figure(self.out)
         return self.records
 
 

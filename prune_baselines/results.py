@@ -9,6 +9,8 @@ Layout of a results folder (everything plain: JSON, CSV, PNG, numpy .npz read wi
     results.csv                  one row per point, columns RECORD_FIELDS (per_layer as "a/b/c")
     results.json                 {"config": ..., "provenance": ..., "records": [...]} (same rows)
     accuracy_vs_connections.png  test accuracy against effective connections (log x), one line per variant
+    lottery_ticket.png           with early stopping only: iteration and test accuracy at early stop against
+                                 the percent of weights remaining (Frankle & Carbin's figure)
     seed_<s>/init.npz            the initial parameters of seed s (IMP and random rewind to these)
     seed_<s>/rewind.npz          the parameters at the rewind iteration, when it is > 0 (IMP)
     seed_<s>/<variant>_level_<ii>.npz   one point: arrays weight_<l> [out, in] (already masked),
@@ -23,7 +25,12 @@ counts of the weights on an input->output path: the connections the network real
 the masks when a folder written before they were added is read), per_layer (surviving weights per
 layer), density, test_accuracy, epochs (spent on this point),
 cumulative_epochs (spent on the whole chain leading to it), iterations, wall_s, cumulative_wall_s, loss,
-cpu_s (process CPU time of this point; folders written before it was added lack it).
+cpu_s (process CPU time of this point; folders written before it was added lack it). A run with ``--validation``
+(early stopping, :mod:`.train`) adds early_stop_iteration (the evaluated iteration of minimum validation loss),
+early_stop_validation_loss, early_stop_validation_accuracy, early_stop_test_accuracy (test accuracy of the
+parameters at that iteration; test_accuracy stays the last iteration's) and validation_curve ({"iteration",
+"loss", "accuracy"}: every evaluation; results.json only); a folder with them also holds lottery_ticket.png
+(:mod:`.lottery_figure`).
 
 ``load_result(folder)`` gives config and records; ``load_network(folder, seed, variant, level)`` gives
 the masked weight matrices and biases of one point (default: the last level of the first seed).
@@ -48,6 +55,9 @@ RECORD_FIELDS = ["method", "variant", "seed", "level", "connections", "connectio
                  "effective_connections", "effective_connections_with_biases", "per_layer", "density",
                  "test_accuracy", "epochs", "cumulative_epochs", "iterations", "wall_s", "cumulative_wall_s", "loss",
                  "cpu_s"]
+EARLY_STOP_FIELDS = ["early_stop_iteration", "early_stop_validation_loss", "early_stop_validation_accuracy",
+                     "early_stop_test_accuracy"]
+"""The CSV columns of early stopping, present when a record has them."""
 _POINT = re.compile(r"^(?P<variant>[a-z_]+)_level_(?P<level>\d+)\.npz$")
 
 
@@ -136,7 +146,8 @@ def write_tables(folder: Path, config: dict, provenance: dict, records: list[dic
     atomic_write_text(folder / "results.json",
                       json.dumps({"config": config, "provenance": provenance, "records": records}, indent=1))
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=RECORD_FIELDS, extrasaction="ignore")
+    early = EARLY_STOP_FIELDS if any(EARLY_STOP_FIELDS[0] in r for r in records) else []
+    w = csv.DictWriter(buf, fieldnames=RECORD_FIELDS + early, extrasaction="ignore")
     w.writeheader()
     for r in records:
         row = dict(r)

@@ -4,6 +4,10 @@ Defaults are Frankle & Carbin's LeNet settings: Adam, lr 1.2e-3, batch 60. After
 pruned weights are re-zeroed; weight decay, when asked for, is a penalty on masked weights only (never on
 pruned ones, never on biases), so optimisers are built with ``weight_decay=0``. The data order of every
 epoch comes from ``numpy.random.default_rng(seed)``.
+
+With a validation split (``Dataset.hold_out``) and ``eval_every``, training also records early stopping as
+Frankle & Carbin (ICLR 2019, "The Lottery Ticket Hypothesis", sec. 2: the iteration of minimum validation loss,
+evaluated every 100 iterations): :class:`EarlyStop`. Training itself runs to the end either way.
 """
 from __future__ import annotations
 
@@ -21,7 +25,7 @@ from .data import Dataset
 from .errors import PruneError, Settings
 from .masks import Masks
 from .progress import bar, write
-from .models import get_state
+from .models import get_state, set_state
 
 OPTIMIZERS = ("adam", "sgd")
 Epochs = Annotated[FiniteFloat, Field(ge=0)]
@@ -55,6 +59,60 @@ class TrainStats:
     """CPU time of this process spent training (meaningful on a shared machine, unlike wall time)."""
     snapshot: dict[str, torch.Tensor] | None = None
     """Parameters after ``snapshot_iteration`` iterations, when asked for (iteration 0 = before training)."""
+    early_stop: "EarlyStop | None" = None
+    """Early stopping, when trained with a validation split and ``eval_every``."""
+
+
+@dataclass
+class EarlyStop:
+    """The early-stopping point of one training: the evaluated iteration of minimum validation loss (the first
+    one on a tie), and the validation curve it was chosen from."""
+
+    iteration: int
+    validation_loss: float
+    """Mean cross-entropy (nats per image) on the validation split."""
+    validation_accuracy: float
+    test_accuracy: float
+    """Accuracy on the test set of the parameters at ``iteration`` (evaluated once, after training)."""
+    curve: dict[str, list]
+    """``{"iteration": [...], "loss": [...], "accuracy": [...]}``: every evaluation, in order."""
+    state: dict[str, torch.Tensor]
+    """The parameters at ``iteration`` (not saved in the results folder)."""
+
+    def record(self) -> dict:
+        """The fields a point's record gets (see :mod:`.results`)."""
+        return {"early_stop_iteration": self.iteration, "early_stop_validation_loss": self.validation_loss,
+                "early_stop_validation_accuracy": self.validation_accuracy,
+                "early_stop_test_accuracy": self.test_accuracy, "validation_curve": self.curve}
+
+
+class _Watch:
+    """Validation every ``every`` iterations and at the last; keeps a copy of the parameters of minimum loss."""
+
+    def __init__(self, x: torch.Tensor, y: torch.Tensor, every: int, total: int) -> None:
+        self.x, self.y, self.every, self.total = x, y, every, total
+        self.curve: dict[str, list] = {"iteration": [], "loss": [], "accuracy": []}
+        self.best: tuple[int, float, float, dict[str, torch.Tensor]] | None = None
+
+    def step(self, model, masks: Masks, it: int) -> None:
+        if it % self.every and it != self.total:
+            return
+        loss, acc = loss_and_accuracy(model, masks, self.x, self.y)
+        for key, v in zip(("iteration", "loss", "accuracy"), (it, loss, acc)):
+            self.curve[key].append(v)
+        if self.best is None or loss < self.best[1]:
+            self.best = (it, loss, acc, get_state(model))
+
+    def result(self, model, masks: Masks, data: Dataset) -> EarlyStop | None:
+        """The early stop, its test accuracy evaluated on the kept parameters (the model keeps its own)."""
+        if self.best is None:
+            return None
+        it, loss, acc, state = self.best
+        final = get_state(model)
+        set_state(model, state)
+        test = evaluate(model, masks, data.x_test, data.y_test)
+        set_state(model, final)
+        return EarlyStop(it, loss, acc, test, self.curve, state)
 
 
 def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
@@ -71,11 +129,12 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 
 def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
-          snapshot_iteration: int | None = None, log: Callable[[str], None] | None = None,
-          label: str = "", progress: bool = False) -> TrainStats:
+          snapshot_iteration: int | None = None, eval_every: int | None = None,
+          log: Callable[[str], None] | None = None, label: str = "", progress: bool = False) -> TrainStats:
     """Train ``model`` in place under ``masks``; pruned weights are exactly zero throughout. A loss that is
     not finite (checked every epoch) stops training with a PruneError. ``progress``: a bar over the minibatches
-    (terminal only)."""
+    (terminal only). ``eval_every`` (with ``data``'s validation split): evaluate the validation loss after every
+    ``eval_every`` iterations and after the last, and return the minimum as ``TrainStats.early_stop``."""
     masks.check_model(model)
     model.train()
     masks.apply_(model)
@@ -87,6 +146,7 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
     weights = [w for _, w in model.prunable()]
     mult = masks.as_float(weights[0].dtype)
     snapshot = get_state(model) if snapshot_iteration == 0 else None
+    watch = _Watch(data.x_val, data.y_val, eval_every, total) if eval_every and data.x_val is not None else None
     t0, c0 = time.perf_counter(), time.process_time()
     it = 0
     loss_val = float("nan")
@@ -114,12 +174,15 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
                 batches.update()
                 if snapshot_iteration is not None and it == snapshot_iteration:
                     snapshot = get_state(model)
+                if watch is not None:
+                    watch.step(model, masks, it)
             loss_val = end_of_epoch(epoch_loss, steps, it, per_epoch, cfg, t0, log, label)
     if snapshot_iteration is not None and snapshot is None:
         raise PruneError(f"rewind iteration {snapshot_iteration} is beyond the {total} training iterations")
+    early_stop = watch.result(model, masks, data) if watch is not None else None
     return TrainStats(epochs=total / per_epoch if per_epoch else 0.0, iterations=total,
                       wall_s=time.perf_counter() - t0, last_loss=loss_val, cpu_s=time.process_time() - c0,
-                      snapshot=snapshot)
+                      snapshot=snapshot, early_stop=early_stop)
 
 
 def end_of_epoch(epoch_loss: torch.Tensor, steps: int, it: int, per_epoch: int, cfg: TrainConfig, t0: float,
@@ -143,6 +206,21 @@ def evaluate(model, masks: Masks | None, x: torch.Tensor, y: torch.Tensor, batch
         correct += int((model(x[i:i + batch], masks).argmax(1) == y[i:i + batch]).sum())
     model.train()
     return correct / max(int(x.shape[0]), 1)
+
+
+@torch.no_grad()
+def loss_and_accuracy(model, masks: Masks | None, x: torch.Tensor, y: torch.Tensor,
+                      batch: int = 10000) -> tuple[float, float]:
+    """(mean cross-entropy in nats, accuracy) of the masked model on (x, y)."""
+    model.eval()
+    loss, correct = 0.0, 0
+    for i in range(0, x.shape[0], batch):
+        logits = model(x[i:i + batch], masks)
+        loss += float(F.cross_entropy(logits, y[i:i + batch], reduction="sum"))
+        correct += int((logits.argmax(1) == y[i:i + batch]).sum())
+    model.train()
+    n = max(int(x.shape[0]), 1)
+    return loss / n, correct / n
 
 
 def stderr_log(msg: str) -> None:

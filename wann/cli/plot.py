@@ -14,7 +14,9 @@ def register(sub) -> None:
     """Add ``plot``."""
     pl = sub.add_parser("plot", help="draw the champion's graph (PNG + SVG); --curves: the run's curves too")
     pl.add_argument("path", help="run folder or champion file, or a pruned network's point file "
-                                 "(prune_baselines folder: seed_<s>/<variant>_level_<ii>.npz)")
+                                 "(prune_baselines folder: seed_<s>/<variant>_level_<ii>.npz), or a prune_baselines "
+                                 "results folder (its figures: accuracy against connections, and the lottery "
+                                 "ticket figure when it has early stopping)")
     pl.add_argument("--curves", action="store_true", help="also plot fitness and size against generations")
     pl.add_argument("--out", help="output folder (default: beside the champion)")
     pl.set_defaults(func=cmd_plot)
@@ -25,6 +27,8 @@ def cmd_plot(args: argparse.Namespace) -> int:
 
     if Path(args.path).suffix == ".npz":
         return _plot_pruned(Path(args.path), args)
+    if (Path(args.path) / "config.json").is_file():
+        return _plot_prune_folder(Path(args.path), args)
     c, data, file = load_champion(args.path)
     figure = stem(file, args.out)
     ins, outs, shape = io_names(data["task"], str(file), c.genome)
@@ -53,4 +57,24 @@ def _plot_pruned(file: Path, args: argparse.Namespace) -> int:
     genome, title, outs = point_genome(file)
     for path in draw_genome(genome, stem(file, args.out), None, outs, title):
         print(path)
+    return 0
+
+
+def _plot_prune_folder(folder: Path, args: argparse.Namespace) -> int:
+    """(Re)draw a prune_baselines results folder's figures, into the folder or ``--out``."""
+    from prune_baselines.errors import PruneError
+    from prune_baselines.lottery_figure import write_lottery_figure
+    from prune_baselines.results import load_result, plot
+
+    if args.curves:
+        raise UserError("--curves needs a WANN run folder; a prune_baselines folder has no generations")
+    try:
+        res = load_result(folder)
+    except PruneError as exc:
+        raise UserError(str(exc)) from None
+    out = Path(args.out) if args.out else folder
+    out.mkdir(parents=True, exist_ok=True)
+    for path in (plot(out, res), write_lottery_figure(out, res)):
+        if path is not None:
+            print(path)
     return 0

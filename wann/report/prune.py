@@ -19,6 +19,7 @@ COLUMNS = (  # record key, header, scale
 def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
     """(title, subtitle, sections) of the results folder ``folder``; the figure is drawn into ``tmp``."""
     from prune_baselines.errors import PruneError
+    from prune_baselines.lottery_figure import write_lottery_figure
     from prune_baselines.results import load_result, plot
 
     try:
@@ -39,6 +40,13 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
         sections.append(h.section("figure", "Accuracy against connections",
                                   h.image(plot(tmp, res), "test accuracy against connections",
                                           "mean over seeds per variant and kept weights; single seeds as dots")))
+        lottery = write_lottery_figure(tmp, res)
+        if lottery is not None:
+            sections.append(h.section("lottery", "Early stopping (the lottery ticket figure)",
+                                      h.image(lottery, "early-stop iteration and test accuracy at early stop "
+                                                       "against the percent of weights remaining",
+                                              "mean over seeds per variant and level; bars from the minimum to "
+                                              "the maximum over seeds")))
     else:
         sections.append(h.section("results", "Results", h.note("no points yet (no seed_*/*_level_*.npz files)")))
     title = f"prune_baselines: {cfg.get('method', '?')} on {cfg.get('model', '?')} ({folder.name})"
