@@ -138,7 +138,7 @@ def lockstep_runs(evaluators: dict, generations: int) -> dict[str, Meter]:
             rows = {}
             for name, ev in evaluators.items():
                 m[name](lambda: rows.__setitem__(name, runs[name].step(ev)))
-            same = [{k: v for k, v in r.items() if k not in TIME_KEYS} for r in rows.values()]
+            same = [{k: v for k, v in r.row.items() if k not in TIME_KEYS} for r in rows.values()]
             assert all(r == same[0] for r in same), "runs diverged"
     return m
 
