@@ -78,6 +78,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
       help="magnitude: prune in rounds of --rate with --finetune-epochs of fine-tuning after each, not once")
     a("--rescale", choices=RESCALINGS, help="supermasks: scale of the frozen kept weights per layer: none, fan "
       "(x1/sqrt(density), edge-popup's scale-fan; the default) or dynamic (x1/density, Zhou et al.)")
+    a("--search-epochs", help="early_bird: cap on the dense epochs searching for the ticket (default 15)")
+    a("--eb-window", help="early_bird: masks the emergence rule compares (default 5, the paper's)")
+    a("--eb-eps", help="early_bird: the rule's mask-distance threshold (default 0.1, the paper's)")
     a("--synflow-iterations", help="default 100")
     a("--obd-samples", help="samples for the OBD Hessian diagonal (default 10000; 0 = all)")
     a("--floor", dest="floor_per_output", help="keep at least this many weights per unit (default 0)")

@@ -51,6 +51,8 @@ MAX_SEED_COUNT = 1000
 FIELDS_ONLY = "fields only"
 EVAL_EVERY = 100
 """Iterations between validation evaluations when ``eval_every`` is not given (Frankle & Carbin: 100)."""
+EARLY_BIRD_SETTINGS = ("search_epochs", "eb_window", "eb_eps")
+"""Settings of --method early_bird only (None for every other method, so their identity is unchanged)."""
 LEGACY = {"rescale": "none"}
 """Settings added after folders were written, with the value those folders were made with (a supermask folder
 from before ``--rescale`` holds unscaled weights)."""
@@ -123,6 +125,12 @@ class ExperimentConfig(TrainConfig):
     synflow_iterations: Positive = 100
     obd_samples: Count = 10000
     """0 = every training image."""
+    search_epochs: Positive | None = None
+    """early_bird: the cap on the epochs of dense training that search for the ticket (None = the method's 15)."""
+    eb_window: Annotated[int, Field(ge=2)] | None = None
+    """early_bird: masks compared by the emergence rule (None = the paper's 5)."""
+    eb_eps: Annotated[FiniteFloat, Field(gt=0, le=1)] | None = None
+    """early_bird: the rule's distance threshold (None = the paper's 0.1)."""
     floor_per_output: Count = 0
     n_train: Count = 0
     """0 = the full training set."""
@@ -150,6 +158,10 @@ class ExperimentConfig(TrainConfig):
         if self.rescale is not None and not method.frozen_weights:
             frozen = ", ".join(name for name, m in METHODS.items() if m.frozen_weights)
             raise PruneError(f"--rescale scales frozen weights; it is defined for --method {frozen} only")
+        given = [k for k in EARLY_BIRD_SETTINGS if getattr(self, k) is not None]
+        if given and self.method != "early_bird":
+            raise PruneError(f"{', '.join('--' + k.replace('_', '-') for k in given)}: early_bird settings; "
+                             f"--method {self.method} has none")
         if self.validation and method.frozen_weights:
             raise PruneError(f"--validation records early stopping of weight training; --method {self.method} "
                              f"trains scores over frozen weights")
@@ -334,8 +346,9 @@ class Experiment:
         return each(items, f"[{self.cfg.method} seed {seed}] levels", self.progress, unit="level")
 
     def finish(self, seed: int, variant: str, level: int, model: MLP, masks: Masks, stats: TrainStats | None,
-               extra_wall: float = 0.0, before: dict | None = None) -> dict:
-        """Evaluate, save the point and rewrite the tables. ``before``: the record this point grew from."""
+               extra_wall: float = 0.0, before: dict | None = None, extra: dict | None = None) -> dict:
+        """Evaluate, save the point and rewrite the tables. ``before``: the record this point grew from;
+        ``extra``: the method's own fields of the record."""
         acc = evaluate(model, masks, self.data.x_test, self.data.y_test)
         epochs = stats.epochs if stats else 0.0
         wall = (stats.wall_s if stats else 0.0) + extra_wall
@@ -347,7 +360,7 @@ class Experiment:
                "cumulative_wall_s": wall + (before["cumulative_wall_s"] if before else 0.0),
                "loss": stats.last_loss if stats else float("nan"),
                "cpu_s": (stats.cpu_s if stats else 0.0) + extra_wall,
-               **(stats.early_stop.record() if stats and stats.early_stop else {})}
+               **(stats.early_stop.record() if stats and stats.early_stop else {}), **(extra or {})}
         w, b = model_state_arrays(model)
         m = [t.numpy() for t in masks.tensors.values()]
         save_npz(point_path(self.out, seed, variant, level), point_arrays(w, b, m, rec))

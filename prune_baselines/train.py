@@ -130,11 +130,13 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
 
 def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
           snapshot_iteration: int | None = None, eval_every: int | None = None,
-          log: Callable[[str], None] | None = None, label: str = "", progress: bool = False) -> TrainStats:
+          log: Callable[[str], None] | None = None, label: str = "", progress: bool = False,
+          after_epoch: Callable[[int], bool] | None = None) -> TrainStats:
     """Train ``model`` in place under ``masks``; pruned weights are exactly zero throughout. A loss that is
     not finite (checked every epoch) stops training with a PruneError. ``progress``: a bar over the minibatches
     (terminal only). ``eval_every`` (with ``data``'s validation split): evaluate the validation loss after every
-    ``eval_every`` iterations and after the last, and return the minimum as ``TrainStats.early_stop``."""
+    ``eval_every`` iterations and after the last, and return the minimum as ``TrainStats.early_stop``.
+    ``after_epoch(epoch)``: called after each full epoch (1, 2, ...); returning True stops training there."""
     masks.check_model(model)
     model.train()
     masks.apply_(model)
@@ -177,10 +179,12 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
                 if watch is not None:
                     watch.step(model, masks, it)
             loss_val = end_of_epoch(epoch_loss, steps, it, per_epoch, cfg, t0, log, label)
+            if after_epoch is not None and steps == per_epoch and after_epoch(it // per_epoch):
+                break
     if snapshot_iteration is not None and snapshot is None:
         raise PruneError(f"rewind iteration {snapshot_iteration} is beyond the {total} training iterations")
     early_stop = watch.result(model, masks, data) if watch is not None else None
-    return TrainStats(epochs=total / per_epoch if per_epoch else 0.0, iterations=total,
+    return TrainStats(epochs=it / per_epoch if per_epoch else 0.0, iterations=it,
                       wall_s=time.perf_counter() - t0, last_loss=loss_val, cpu_s=time.process_time() - c0,
                       snapshot=snapshot, early_stop=early_stop)
 

@@ -80,6 +80,9 @@ def expected_rows() -> dict[str, dict]:
         c = cfg(name)
         rows[name] |= {"training": [c.epochs], "pruning": [100 * c.rate, 100 * c.rate, 100 * c.output_rate],
                        "init": f"weights {weights}, frozen, × 1/sqrt(density) (`--rescale {c.rescale}`)"}
+    e = cfg("early_bird")
+    rows["early_bird"] |= {"training": [e.search_epochs, e.eb_window, e.eb_eps, e.epochs],
+                           "pruning": [100 * e.rate, 100 * e.rate, 100 * e.output_rate]}
     return rows
 
 

@@ -142,8 +142,8 @@ def test_folder_holding_another_experiment_is_refused(tmp_path):
 def test_bad_names_raise_clear_errors():
     with pytest.raises(PruneError) as e:
         _cfg(method="lottery")
-    assert str(e.value) == ("method: Input should be 'imp', 'synflow', 'obd', 'magnitude', 'random', 'supermask' or "
-                            "'supermask_signed', got 'lottery'")
+    assert str(e.value) == ("method: Input should be 'imp', 'synflow', 'obd', 'magnitude', 'random', 'supermask', "
+                            "'supermask_signed' or 'early_bird', got 'lottery'")
     with pytest.raises(PruneError) as e:
         _cfg(model="resnet")
     assert str(e.value) == "model: Input should be 'lenet300' or 'mlp', got 'resnet'"

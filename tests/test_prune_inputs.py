@@ -108,8 +108,8 @@ CONFIG_CASES = [
     ("seeds = []", f"seeds: {NONE}, got []"),
     ('hidden = [4, "8"]', f"hidden: {INTEGER}, got [4, '8']"),
     ('controls = ["reinit", 3]', "controls: Input should be 'reinit' or 'random_mask', got ['reinit', 3]"),
-    ('method = "lottery"', "method: Input should be 'imp', 'synflow', 'obd', 'magnitude', 'random', 'supermask' or "
-                           "'supermask_signed', got 'lottery'"),
+    ('method = "lottery"', "method: Input should be 'imp', 'synflow', 'obd', 'magnitude', 'random', 'supermask', "
+                           "'supermask_signed' or 'early_bird', got 'lottery'"),
     ("oneshot_rewind = 1", f"oneshot_rewind: {BOOL}, got 1"),
     ('synthetic = "yes"', f"synthetic: {BOOL}, got 'yes'"),
     ("quiet = 0", f"quiet: {BOOL}, got 0"),

@@ -32,7 +32,7 @@ def _method_choices() -> list[str]:
 
 def test_method_choices_are_the_registry():
     assert _method_choices() == list(METHODS) == ["imp", "synflow", "obd", "magnitude", "random", "supermask",
-                                                  "supermask_signed"]
+                                                  "supermask_signed", "early_bird"]
 
 
 def _last_index_scores(model, masks, level):

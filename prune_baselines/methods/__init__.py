@@ -8,7 +8,7 @@ choices and the settings' check of ``method`` read ``METHODS``.
 """
 from __future__ import annotations
 
-from . import imp, magnitude, obd, random, supermask, synflow
+from . import early_bird, imp, magnitude, obd, random, supermask, synflow
 from .base import Context, Method, Runner
 
 METHODS: dict[str, Method] = {
@@ -19,6 +19,7 @@ METHODS: dict[str, Method] = {
     "random": random.METHOD,
     "supermask": supermask.METHOD,
     "supermask_signed": supermask.SIGNED,
+    "early_bird": early_bird.METHOD,
 }
 
 __all__ = ["METHODS", "Context", "Method", "Runner"]

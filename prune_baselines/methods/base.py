@@ -54,9 +54,10 @@ class Context(Protocol):
         """``items``, one per level, with a progress bar over them (on a terminal)."""
 
     def finish(self, seed: int, variant: str, level: int, model: MLP, masks: Masks, stats: TrainStats | None,
-               extra_wall: float = 0.0, before: dict | None = None) -> dict:
+               extra_wall: float = 0.0, before: dict | None = None, extra: dict | None = None) -> dict:
         """Evaluate and save the point (``extra_wall``: seconds spent pruning; ``before``: the record this point
-        grew from, for cumulative epochs and time); returns its record."""
+        grew from, for cumulative epochs and time; ``extra``: fields of the method's own in the record); returns
+        its record."""
 
 
 Runner = Callable[[Context, int], None]
