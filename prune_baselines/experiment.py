@@ -51,8 +51,6 @@ MAX_SEED_COUNT = 1000
 FIELDS_ONLY = "fields only"
 EVAL_EVERY = 100
 """Iterations between validation evaluations when ``eval_every`` is not given (Frankle & Carbin: 100)."""
-EARLY_BIRD_SETTINGS = ("search_epochs", "eb_window", "eb_eps")
-"""Settings of --method early_bird only (None for every other method, so their identity is unchanged)."""
 LEGACY = {"rescale": "none"}
 """Settings added after folders were written, with the value those folders were made with (a supermask folder
 from before ``--rescale`` holds unscaled weights)."""
@@ -158,10 +156,11 @@ class ExperimentConfig(TrainConfig):
         if self.rescale is not None and not method.frozen_weights:
             frozen = ", ".join(name for name, m in METHODS.items() if m.frozen_weights)
             raise PruneError(f"--rescale scales frozen weights; it is defined for --method {frozen} only")
-        given = [k for k in EARLY_BIRD_SETTINGS if getattr(self, k) is not None]
-        if given and self.method != "early_bird":
-            raise PruneError(f"{', '.join('--' + k.replace('_', '-') for k in given)}: early_bird settings; "
-                             f"--method {self.method} has none")
+        for name, other in METHODS.items():  # settings of one method only (None elsewhere: identities unchanged)
+            given = [k for k in other.own_settings if k not in method.own_settings and getattr(self, k) is not None]
+            if given:
+                raise PruneError(f"{', '.join('--' + k.replace('_', '-') for k in given)}: {name} settings; "
+                                 f"--method {self.method} has none")
         if self.validation and method.frozen_weights:
             raise PruneError(f"--validation records early stopping of weight training; --method {self.method} "
                              f"trains scores over frozen weights")

@@ -14,7 +14,7 @@ torch.set_num_threads(1)  # tests share a small machine
 from prune_baselines.data import synthetic_dataset
 from prune_baselines.early_bird import distance_matrix, emergence_epoch
 from prune_baselines.errors import PruneError
-from prune_baselines.experiment import EARLY_BIRD_SETTINGS, Experiment, ExperimentConfig, run_experiment
+from prune_baselines.experiment import Experiment, ExperimentConfig, run_experiment
 from prune_baselines.methods import METHODS
 from prune_baselines.methods import early_bird as eb
 from prune_baselines.results import read_point, point_path
@@ -87,10 +87,11 @@ def test_resume_trains_nothing(tmp_path, monkeypatch):
 
 def test_settings_defaults_and_refusals():
     c = ExperimentConfig(method="early_bird")
+    assert METHODS["early_bird"].own_settings == ("search_epochs", "eb_window", "eb_eps")
     assert (c.search_epochs, c.eb_window, c.eb_eps, c.scope) == (15, 5, 0.1, "layerwise")
     for name in METHODS:
         if name != "early_bird":  # the other methods' config.json: no new keys
-            assert not set(EARLY_BIRD_SETTINGS) & set(ExperimentConfig(method=name).identity())
+            assert not set(METHODS["early_bird"].own_settings) & set(ExperimentConfig(method=name).identity())
     assert ExperimentConfig(method="imp").identity() == ExperimentConfig(method="imp", eb_eps=None).identity()
     for bad, match in (({"method": "imp", "search_epochs": 3}, "--search-epochs"),
                        ({"method": "early_bird", "controls": ("reinit",)}, "controls"),

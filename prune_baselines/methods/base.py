@@ -81,6 +81,8 @@ class Method:
     frozen_weights: bool = False
     """Whether its points keep untrained weights whatever the mask (supermasks): a comparison may then put
     the same weights under a shuffled mask as a control."""
+    own_settings: tuple[str, ...] = ()
+    """Settings only this method has (None for every other method, which refuses them if given)."""
 
     def __post_init__(self) -> None:
         if self.default_scope not in SCOPES:

@@ -140,4 +140,4 @@ def check(cfg) -> None:
                          "ticket once and retrains it from the weights of the epoch it was drawn")
 
 
-METHOD = Method(run, default_scope="layerwise", check=check)
+METHOD = Method(run, default_scope="layerwise", check=check, own_settings=tuple(DEFAULTS))
