@@ -46,12 +46,12 @@ class ConvNet(nn.Module):
         return self.fc3(F.relu(self.fc2(x)))
 
 
-def build_convnet(seed: int = 0, channels: tuple[int, int] = (6, 16)) -> ConvNet:
+def build_convnet(seed: int = 0, channels: tuple[int, int] = (6, 16), n_outputs: int = 10) -> ConvNet:
     """A ConvNet with torch's default initialisation (BN γ = 1, β = 0) drawn from ``seed`` (the global RNG is
     left as it was)."""
     with torch.random.fork_rng():
         torch.manual_seed(int(seed))
-        return ConvNet(channels)
+        return ConvNet(channels, n_outputs)
 
 
 def bn_l1_penalty(model: ConvNet, lam: float) -> torch.Tensor:
@@ -61,19 +61,24 @@ def bn_l1_penalty(model: ConvNet, lam: float) -> torch.Tensor:
 
 def channel_masks(model: ConvNet, ratio: float) -> dict[str, torch.Tensor]:
     """``{"bn1": bool [c1], "bn2": bool [c2]}``: the channels kept after pruning the ``round(ratio * total)``
-    channels of smallest |γ| over both layers (ties: the later channel goes). Raises PruneError for a ratio
-    outside [0, 1) or one that empties a layer."""
+    channels of smallest |γ| over both layers (ties: the later channel goes), except that each layer keeps at
+    least its largest-|γ| channel (then the next smallest elsewhere goes instead: the count stays exact; the
+    conv net's 6 first-layer channels can all fall below the second layer's 16 under the L1 penalty). Raises
+    PruneError for a ratio outside [0, 1) or one that leaves fewer channels than layers."""
     if not 0 <= ratio < 1:
         raise PruneError(f"channel pruning ratio must be in [0, 1), got {ratio}")
     gammas = [getattr(model, n).weight.detach().abs().cpu().double().numpy() for n in BNS]
     flat = np.concatenate(gammas)
+    n_keep = flat.size - int(round(ratio * flat.size))
+    if n_keep < len(BNS):
+        raise PruneError(f"pruning ratio {ratio} keeps {n_keep} of {flat.size} channels; every conv layer needs one")
     keep = np.zeros(flat.size, dtype=bool)
-    keep[np.argsort(-flat, kind="stable")[:flat.size - int(round(ratio * flat.size))]] = True
-    out = dict(zip(BNS, (torch.from_numpy(k.copy()) for k in np.split(keep, [gammas[0].size]))))
-    for n, m in out.items():
-        if not m.any():
-            raise PruneError(f"pruning ratio {ratio} removes every channel of {n}; use a smaller ratio")
-    return out
+    starts = np.cumsum([0] + [g.size for g in gammas[:-1]])
+    for start, g in zip(starts, gammas):  # each layer's best channel (the first on a tie)
+        keep[start + int(np.argmax(g))] = True
+    rest = [i for i in np.argsort(-flat, kind="stable") if not keep[i]]
+    keep[rest[:n_keep - len(BNS)]] = True
+    return dict(zip(BNS, (torch.from_numpy(k.copy()) for k in np.split(keep, [gammas[0].size]))))
 
 
 def prune_channels(model: ConvNet, masks: dict[str, torch.Tensor]) -> ConvNet:

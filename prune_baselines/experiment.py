@@ -29,6 +29,7 @@ from pydantic import BeforeValidator, Field, FiniteFloat, ValidationInfo, model_
 
 from .data import Dataset
 from .errors import PruneError
+from .fields import Count, Positive, Rate, Seeds, Sizes, as_tuple
 from .lottery_figure import write_lottery_figure
 from .masks import Masks
 from .methods import METHODS
@@ -47,7 +48,6 @@ T = TypeVar("T")
 CONTROLS = ("reinit", "random_mask")
 CONTROL_LEVELS = ("last", "all")
 VARIANT_IDS = {"ticket": 0, "reinit": 1, "random_mask": 2, "shuffle": 3, "invert": 4}
-MAX_SEED_COUNT = 1000
 FIELDS_ONLY = "fields only"
 EVAL_EVERY = 100
 """Iterations between validation evaluations when ``eval_every`` is not given (Frankle & Carbin: 100)."""
@@ -57,34 +57,16 @@ from before ``--rescale`` holds unscaled weights)."""
 """Validation context: check each setting given, not yet the rules between settings (more may come from elsewhere)."""
 
 
-def _tuple(v):
-    """A list as a tuple; a single value stands for a list of one."""
-    return tuple(v) if isinstance(v, (list, tuple)) else (v,)
-
-
 def _method(v):
     """A name registered in :data:`.methods.METHODS` (read when a config is checked, so a method registered
-    later counts too)."""
+    later counts too); ``-`` may stand for ``_`` (``early-bird``)."""
+    if isinstance(v, str):
+        v = v.replace("-", "_")
     if not isinstance(v, str) or v not in METHODS:
         names = [repr(m) for m in METHODS]
         raise ValueError(f"Input should be {', '.join(names[:-1])} or {names[-1]}" if len(names) > 1
                          else f"Input should be {names[0]}")
     return v
-
-
-def _seeds(v):
-    """A count n stands for the seeds 0..n-1."""
-    if not isinstance(v, int) or isinstance(v, bool):
-        return _tuple(v)
-    if not 1 <= v <= MAX_SEED_COUNT:
-        raise ValueError(f"a count of seeds must be in 1..{MAX_SEED_COUNT}")
-    return tuple(range(v))
-
-
-Count = Annotated[int, Field(ge=0)]
-Positive = Annotated[int, Field(ge=1)]
-Rate = Annotated[FiniteFloat, Field(gt=0, lt=1)]
-Sizes = Annotated[tuple[Positive, ...], BeforeValidator(_tuple)]
 
 
 class ExperimentConfig(TrainConfig):
@@ -96,8 +78,7 @@ class ExperimentConfig(TrainConfig):
     hidden: Sizes = ()
     input: Positive = 784
     target_connections: Annotated[Sizes, Field(min_length=1)] = (1800,)
-    seeds: Annotated[tuple[Annotated[int, Field(ge=0, lt=2 ** 32)], ...], BeforeValidator(_seeds),
-                     Field(min_length=1)] = (0,)
+    seeds: Seeds = (0,)
     finetune_epochs: Epochs = 1.0
     """OBD and ``magnitude`` with ``iterative``: fine-tuning epochs after each pruning round."""
     scope: Literal[SCOPES] | None = None
@@ -106,9 +87,9 @@ class ExperimentConfig(TrainConfig):
     output_rate: Rate = 0.1
     """Layerwise: fraction of the output layer pruned per round (Frankle & Carbin: 10 %)."""
     rewind_iteration: Count = 0
-    controls: Annotated[tuple[Literal[CONTROLS], ...], BeforeValidator(_tuple)] = ()
+    controls: Annotated[tuple[Literal[CONTROLS], ...], BeforeValidator(as_tuple)] = ()
     control_levels: Literal[CONTROL_LEVELS] = "last"
-    sanity_checks: Annotated[tuple[Literal[SANITY_CHECKS], ...], BeforeValidator(_tuple)] = ()
+    sanity_checks: Annotated[tuple[Literal[SANITY_CHECKS], ...], BeforeValidator(as_tuple)] = ()
     """At-init methods: ablations of each level's mask (:mod:`.methods.sanity`), saved as variants of the level."""
     oneshot_rewind: bool = False
     """magnitude: train the pruned network from the initial weights (one-shot ticket) instead of

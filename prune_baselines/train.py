@@ -128,25 +128,33 @@ def make_optimizer(params, cfg: TrainConfig) -> torch.optim.Optimizer:
         return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum)
 
 
-def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
+def train(model, masks: Masks | None, data: Dataset, cfg: TrainConfig, seed: int, *,
           snapshot_iteration: int | None = None, eval_every: int | None = None,
           log: Callable[[str], None] | None = None, label: str = "", progress: bool = False,
-          after_epoch: Callable[[int], bool] | None = None) -> TrainStats:
-    """Train ``model`` in place under ``masks``; pruned weights are exactly zero throughout. A loss that is
-    not finite (checked every epoch) stops training with a PruneError. ``progress``: a bar over the minibatches
-    (terminal only). ``eval_every`` (with ``data``'s validation split): evaluate the validation loss after every
-    ``eval_every`` iterations and after the last, and return the minimum as ``TrainStats.early_stop``.
-    ``after_epoch(epoch)``: called after each full epoch (1, 2, ...); returning True stops training there."""
-    masks.check_model(model)
+          after_epoch: Callable[[int], bool] | None = None,
+          penalty: Callable[[], torch.Tensor] | None = None) -> TrainStats:
+    """Train ``model`` in place under ``masks``; pruned weights are exactly zero throughout. ``masks`` None: a
+    dense model (any ``nn.Module`` mapping [N, inputs] to [N, classes] logits, e.g. the conv net), weight decay
+    on its weight tensors (every parameter of 2 or more dimensions). A loss that is not finite (checked every
+    epoch) stops training with a PruneError. ``progress``: a bar over the minibatches (terminal only).
+    ``eval_every`` (with ``data``'s validation split): evaluate the validation loss after every ``eval_every``
+    iterations and after the last, and return the minimum as ``TrainStats.early_stop``. ``after_epoch(epoch)``:
+    called after each full epoch (1, 2, ...); returning True stops training there. ``penalty()``: a term added
+    to every minibatch's loss (e.g. network slimming's L1 on batch-norm scales)."""
+    if masks is not None:
+        masks.check_model(model)
+        masks.apply_(model)
+        weights = [w for _, w in model.prunable()]
+        mult = masks.as_float(weights[0].dtype)
+    else:
+        weights = [p for p in model.parameters() if p.dim() > 1]
+        mult = [None] * len(weights)
     model.train()
-    masks.apply_(model)
     opt = make_optimizer(model.parameters(), cfg)
     rng = np.random.default_rng(seed)
     x, y = data.x_train, data.y_train
     n = x.shape[0]
     bs, per_epoch, total = cfg.plan(n)
-    weights = [w for _, w in model.prunable()]
-    mult = masks.as_float(weights[0].dtype)
     snapshot = get_state(model) if snapshot_iteration == 0 else None
     watch = _Watch(data.x_val, data.y_val, eval_every, total) if eval_every and data.x_val is not None else None
     t0, c0 = time.perf_counter(), time.process_time()
@@ -161,15 +169,19 @@ def train(model, masks: Masks, data: Dataset, cfg: TrainConfig, seed: int, *,
                 if it >= total:
                     break
                 idx = perm[b * bs:(b + 1) * bs]
-                loss = F.cross_entropy(model(x[idx], masks), y[idx])
+                loss = F.cross_entropy(forward(model, masks, x[idx]), y[idx])
                 if cfg.weight_decay:
-                    loss = loss + 0.5 * cfg.weight_decay * sum(((w * m) ** 2).sum() for w, m in zip(weights, mult))
+                    loss = loss + 0.5 * cfg.weight_decay * sum(
+                        ((w if m is None else w * m) ** 2).sum() for w, m in zip(weights, mult))
+                if penalty is not None:
+                    loss = loss + penalty()
                 opt.zero_grad(set_to_none=True)
                 loss.backward()
                 opt.step()
-                with torch.no_grad():
-                    for w, m in zip(weights, mult):
-                        w.mul_(m)
+                if masks is not None:
+                    with torch.no_grad():
+                        for w, m in zip(weights, mult):
+                            w.mul_(m)
                 epoch_loss += loss.detach()
                 steps += 1
                 it += 1
@@ -201,13 +213,18 @@ def end_of_epoch(epoch_loss: torch.Tensor, steps: int, it: int, per_epoch: int, 
     return loss_val
 
 
+def forward(model, masks: Masks | None, x: torch.Tensor) -> torch.Tensor:
+    """Logits [N, classes] of ``model`` on ``x`` [N, inputs], under ``masks`` (None: the model as it is)."""
+    return model(x) if masks is None else model(x, masks)
+
+
 @torch.no_grad()
 def evaluate(model, masks: Masks | None, x: torch.Tensor, y: torch.Tensor, batch: int = 10000) -> float:
     """Accuracy of the masked model on (x, y)."""
     model.eval()
     correct = 0
     for i in range(0, x.shape[0], batch):
-        correct += int((model(x[i:i + batch], masks).argmax(1) == y[i:i + batch]).sum())
+        correct += int((forward(model, masks, x[i:i + batch]).argmax(1) == y[i:i + batch]).sum())
     model.train()
     return correct / max(int(x.shape[0]), 1)
 
@@ -219,7 +236,7 @@ def loss_and_accuracy(model, masks: Masks | None, x: torch.Tensor, y: torch.Tens
     model.eval()
     loss, correct = 0.0, 0
     for i in range(0, x.shape[0], batch):
-        logits = model(x[i:i + batch], masks)
+        logits = forward(model, masks, x[i:i + batch])
         loss += float(F.cross_entropy(logits, y[i:i + batch], reduction="sum"))
         correct += int((logits.argmax(1) == y[i:i + batch]).sum())
     model.train()

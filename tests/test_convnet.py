@@ -61,15 +61,26 @@ def test_pruned_channels_have_smallest_gamma_globally():
     assert g[keep].min() > g[~keep].max()
 
 
+def test_each_layer_keeps_its_best_channel_and_the_count_stays_exact():
+    model = _trained_like(2)
+    with torch.no_grad():
+        model.bn1.weight.copy_(torch.linspace(1e-9, 6e-9, 6))  # every conv1 channel is below every conv2 one
+    for ratio in (0.3, 0.5, 0.9):
+        masks = channel_masks(model, ratio)
+        assert masks["bn1"].tolist() == [False] * 5 + [True]  # only its largest |gamma| survives
+        assert int(masks["bn2"].sum()) == 22 - round(ratio * 22) - 1
+        g2 = model.bn2.weight.abs().detach()
+        if not masks["bn2"].all():
+            assert g2[masks["bn2"]].min() > g2[~masks["bn2"]].max()
+
+
 def test_bad_ratio_and_masks():
     model = _trained_like()
     for r in (-0.1, 1.0):
         with pytest.raises(PruneError):
             channel_masks(model, r)
-    with torch.no_grad():
-        model.bn1.weight.fill_(1e-9)  # every conv1 channel is the smallest
-    with pytest.raises(PruneError, match="bn1"):
-        channel_masks(model, 0.3)
+    with pytest.raises(PruneError, match="every conv layer"):
+        channel_masks(model, 0.95)  # keeps 1 of 22
     with pytest.raises(PruneError):
         prune_channels(model, {"bn1": torch.ones(5, dtype=torch.bool), "bn2": torch.ones(16, dtype=torch.bool)})
     with pytest.raises(PruneError):

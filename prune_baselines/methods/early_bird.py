@@ -26,17 +26,16 @@ maps). Saved points are resumed; when every target's point is saved nothing is t
 """
 from __future__ import annotations
 
-import io
 import time
 from pathlib import Path
 
 import numpy as np
 
 from ..early_bird import distance_matrix, emergence_epoch
+from ..early_bird_figure import emergence_text, write_distance_figure
 from ..errors import PruneError
 from ..masks import Masks
 from ..models import get_state, set_state
-from ..results import atomic_write_bytes
 from ..scoring import layer_allocation, magnitude_scores
 from ..train import train
 from .base import Context, Method, derived_seed, layer_rates, select
@@ -108,25 +107,9 @@ def run(ctx: Context, seed: int) -> None:
 
 def write_figure(path: Path, records: list[dict]) -> None:
     """One heat map per target of its masks' distance matrix (the paper's Fig. 2), emergence marked."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
-    from matplotlib.figure import Figure
-
-    fig = Figure(figsize=(4.2 * len(records), 3.8))
-    for i, r in enumerate(records):
-        ax = fig.add_subplot(1, len(records), i + 1)
-        d = np.asarray(r["early_bird_distances"])
-        im = ax.imshow(d, cmap="viridis", vmin=0, origin="upper", extent=(0.5, len(d) + 0.5, len(d) + 0.5, 0.5))
-        e = r["emergence_epoch"]
-        ax.set_title(f"{r['connections']:,} weights: " + (f"emerged at epoch {e}" if e else
-                                                          f"not emerged by epoch {r['search_epochs']}"), fontsize=9)
-        ax.set_xlabel("epoch")
-        ax.set_ylabel("epoch")
-        fig.colorbar(im, ax=ax, fraction=0.046, label="mask distance")
-    fig.suptitle(f"Early-Bird mask distances, seed {records[0]['seed']}", fontsize=10)
-    fig.tight_layout()
-    buf = io.BytesIO()
-    FigureCanvasAgg(fig).print_png(buf)
-    atomic_write_bytes(path, buf.getvalue())
+    panels = [(f"{r['connections']:,} weights: " + emergence_text(r["emergence_epoch"], r["search_epochs"]),
+               np.asarray(r["early_bird_distances"])) for r in records]
+    write_distance_figure(path, panels, f"Early-Bird mask distances, seed {records[0]['seed']}")
 
 
 def check(cfg) -> None:
