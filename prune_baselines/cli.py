@@ -42,6 +42,18 @@ class RunSettings(ExperimentConfig):
 _FLAGS = {"floor_per_output": "--floor"}
 
 
+def _name(text: str) -> str:
+    """A method's name as the field writes it (``early-bird``) or as registered (``early_bird``)."""
+    return text.replace("-", "_")
+
+
+def _model(text: str) -> str:
+    if text == "convnet":
+        raise argparse.ArgumentTypeError("the conv net is pruned by channels in a retraining study: wann retrain "
+                                         "--model convnet (e.g. --arms finetune,early_bird)")
+    return text
+
+
 def _flag(key: str) -> str:
     return _FLAGS.get(key, "--" + key.replace("_", "-"))
 
@@ -50,8 +62,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     """The flags; values stay text here and are parsed and checked by ``run_args`` (choices also by argparse)."""
     a = p.add_argument
     a("--config", type=Path, help="TOML file with any of these settings (flags override it)")
-    a("--method", choices=list(METHODS), help="pruning method (default imp)")
-    a("--model", choices=MODELS, help="lenet300 (hidden 300-100) or mlp (give --hidden)")
+    a("--method", type=_name, choices=list(METHODS), help="pruning method (default imp; early-bird = early_bird)")
+    a("--model", type=_model, choices=MODELS, help="lenet300 (hidden 300-100) or mlp (give --hidden); the conv net's "
+      "channels are pruned by `wann retrain --model convnet`")
     a("--hidden", help="hidden sizes for --model mlp, e.g. 300,100")
     a("--input", help="784 (28x28) or 256 (16x16 deskewed, as WANN MNIST); any size with --synthetic")
     a("--target-connections", help="remaining weights at the end, e.g. 1800 (or a list)")

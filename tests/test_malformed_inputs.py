@@ -15,6 +15,7 @@ from typing import Callable
 import numpy as np
 import pytest
 
+from prune_baselines.retrain import RetrainConfig
 from wann.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
@@ -33,6 +34,7 @@ class Case:
 
 def text(name: str, content: str | bytes) -> Callable[[Path], None]:
     def write(tmp: Path) -> None:
+        (tmp / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp / name).write_bytes(content if isinstance(content, bytes) else content.encode())
     return write
 
@@ -79,6 +81,7 @@ def delete(path: str) -> Callable[[dict], None]:
 
 
 EVOLVE = ["evolve", "{tmp}/cfg.toml", "--out", "{tmp}/run"]
+RETRAIN = ["retrain", "--synthetic", "--out", "{tmp}/study"]
 SHOW = ["show", "{tmp}/c.json"]
 CORPUS = [
     # --- configs -------------------------------------------------------------------------------
@@ -163,6 +166,23 @@ CORPUS = [
     Case("tune a champion without connections", ["tune", "{tmp}/c.json", "--generations", "1"],
          "nothing to tune", champion(lambda d: d["genome"]["connections"].__setitem__(
              "enabled", [False] * len(d["genome"]["connections"]["enabled"])))),
+    # --- retraining studies (wann retrain) ----------------------------------------------------------
+    Case("retrain structure of another model", [*RETRAIN, "--structure", "channels"],
+         "--structure channels prunes the convnet; --model lenet300 takes --structure weights or units"),
+    Case("retrain BN penalty on an MLP", [*RETRAIN, "--bn-l1", "1e-4"], "--model lenet300 has none"),
+    Case("retrain Early-Bird settings without the arm", [*RETRAIN, "--eb-window", "3"], "add it to --arms"),
+    Case("retrain Early-Bird with part of an epoch", [*RETRAIN, "--arms", "early_bird", "--epochs", "5.5"],
+         "--epochs must be a whole number"),
+    Case("retrain conv net on 16x16 images", [*RETRAIN, "--model", "convnet", "--input", "256"],
+         "the conv net reads 28x28 images"),
+    Case("retrain prune ratio of 1", [*RETRAIN, "--prune-ratios", "0.5,1"], "--prune-ratios: Input should be less than 1"),
+    Case("retrain unknown arm", [*RETRAIN, "--arms", "finetune,scratch"], "--arms: Input should be 'finetune'"),
+    Case("prune the conv net", ["prune", "--method", "early-bird", "--model", "convnet"],
+         "wann retrain --model convnet"),
+    Case("retrain missing MNIST", ["retrain", "--data-dir", "{tmp}/none", "--out", "{tmp}/study"], "{tmp}/none"),
+    Case("retrain into a folder of another study", [*RETRAIN, "--lr", "0.01"], "holds another retraining study "
+         "(differs in finetune_lr, lr)", text("study/config.json", json.dumps({
+             "config": RetrainConfig().model_dump(mode="json"), "provenance": {"dataset": "synthetic", "seeds": [0]}}))),
     # --- checkpoints -------------------------------------------------------------------------------
     Case("no checkpoint", ["resume", "{tmp}/run"], "has no checkpoint to resume from",
          lambda tmp: (shutil.copytree(REPO / "tests" / "fixtures" / "legacy_run", tmp / "run"),
@@ -185,13 +205,13 @@ CORPUS = [
 def test_malformed_input_gives_one_clear_error(case: Case, tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("WANN_MNIST_DIR", str(REPO.parent / "shared" / "data" / "mnist"))
     case.files(tmp_path)
-    before = sorted(p.name for p in tmp_path.iterdir())
+    before = sorted(tmp_path.rglob("*"))
     argv = [a.replace("{tmp}", str(tmp_path)) for a in case.argv]
     assert main(argv) == 2
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.startswith("error: ") and case.message.replace("{tmp}", str(tmp_path)) in err, err
-    if argv[0] == "evolve":
-        assert sorted(p.name for p in tmp_path.iterdir()) == before  # no run folder was made
+    if argv[0] in ("evolve", "retrain"):
+        assert sorted(tmp_path.rglob("*")) == before  # no run folder or study folder was made, nothing changed
 
 
 def test_the_corpus_is_large_and_every_case_distinct():

@@ -99,3 +99,8 @@ def test_settings_defaults_and_refusals():
                        ({"method": "early_bird", "rescale": "fan"}, "rescale")):
         with pytest.raises(PruneError, match=match):
             ExperimentConfig(**bad)
+
+
+def test_the_fields_name_early_bird_is_the_method():
+    assert ExperimentConfig(method="early-bird").method == "early_bird"
+    assert ExperimentConfig(method="early-bird").identity() == ExperimentConfig(method="early_bird").identity()

@@ -1,4 +1,5 @@
-"""``wann compare`` and ``wann prune``: evolved WANNs against pruned networks (``wann.compare``)."""
+"""``wann compare``, ``wann prune`` and ``wann retrain``: evolved WANNs against pruned networks (``wann.compare``),
+and the pruning baselines' own commands (``prune_baselines`` parses their flags)."""
 from __future__ import annotations
 
 import argparse
@@ -39,6 +40,10 @@ def register(sub) -> None:
                         help="prune dense networks on MNIST (lottery tickets and the other methods of "
                              "prune_baselines: wann prune --help)")
     pr.set_defaults(func=cmd_prune, passes_flags_on=True)
+    rt = sub.add_parser("retrain", add_help=False,
+                        help="retrain pruned networks: fine-tune, lottery ticket, Scratch-E/B, Early-Bird, for "
+                             "weights/units of LeNet-300-100 or channels of a conv net (wann retrain --help)")
+    rt.set_defaults(func=cmd_retrain, passes_flags_on=True)
 
 
 def _weights(text: str) -> list[float]:
@@ -77,3 +82,9 @@ def cmd_prune(args: argparse.Namespace) -> int:
     from wann.compare.prune_command import run
 
     return run(args.flags)
+
+
+def cmd_retrain(args: argparse.Namespace) -> int:
+    from prune_baselines.retrain.cli import main
+
+    return main(args.flags, prog="wann retrain")

@@ -29,6 +29,7 @@ def cmd_plot(args: argparse.Namespace) -> int:
         return _plot_pruned(Path(args.path), args)
     if (Path(args.path) / "config.json").is_file():
         return _plot_prune_folder(Path(args.path), args)
+
     c, data, file = load_champion(args.path)
     figure = stem(file, args.out)
     ins, outs, shape = io_names(data["task"], str(file), c.genome)
@@ -61,18 +62,25 @@ def _plot_pruned(file: Path, args: argparse.Namespace) -> int:
 
 
 def _plot_prune_folder(folder: Path, args: argparse.Namespace) -> int:
-    """(Re)draw a prune_baselines results folder's figures, into the folder or ``--out``."""
+    """(Re)draw a prune_baselines results folder's figures (or a retraining study's), into the folder or ``--out``."""
     from prune_baselines.errors import PruneError
     from prune_baselines.lottery_figure import write_lottery_figure
     from prune_baselines.results import load_result, plot
+    from prune_baselines.retrain.tables import FIGURE, load_study, write_figure
+    from wann.report.retrain import is_study
 
     if args.curves:
         raise UserError("--curves needs a WANN run folder; a prune_baselines folder has no generations")
+    out = Path(args.out) if args.out else folder
+    if is_study(folder):
+        out.mkdir(parents=True, exist_ok=True)
+        config, _, records = load_study(folder)
+        print(write_figure(out / FIGURE, config, records))
+        return 0
     try:
         res = load_result(folder)
     except PruneError as exc:
         raise UserError(str(exc)) from None
-    out = Path(args.out) if args.out else folder
     out.mkdir(parents=True, exist_ok=True)
     for path in (plot(out, res), write_lottery_figure(out, res)):
         if path is not None:

@@ -1,7 +1,7 @@
 """``wann report``: one self-contained HTML page about a folder that wann or prune_baselines wrote.
 
 The kind of folder is told by its files (``KINDS``): a ``wann compare`` folder (compare.json), a
-batch (batch.json), a prune_baselines results folder (config.json), a run folder (config.toml with a
+batch (batch.json), a retraining study (config.json with arms), a prune_baselines results folder (config.json), a run folder (config.toml with a
 log, checkpoint or champion). One module per kind builds the page's sections (``build(folder, tmp)``);
 ``html`` has the page helpers. Figures are drawn afresh from the folder's data into a temporary
 folder and embedded as data: URIs, so the page needs no other file and nothing but the page is
@@ -20,6 +20,7 @@ FILE = "report.html"
 KINDS = (  # kind (module), files of which one tells it (first match wins), what it is called
     ("compare", ("compare.json",), "a `wann compare` folder (compare.json)"),
     ("batch", ("batch.json",), "a batch folder (batch.json)"),
+    ("retrain", ("config.json",), "a `wann retrain` study folder (config.json with arms)"),
     ("prune", ("config.json",), "a prune_baselines results folder (config.json)"),
     ("run", ("log.jsonl", "champion.json", "checkpoint.npz"), "a run folder (config.toml with log.jsonl, "
                                                                "champion.json or checkpoint.npz)"),
@@ -34,8 +35,15 @@ def kind_of(folder: str | Path) -> str:
         what = "is a file, not a folder" if folder.exists() else "does not exist"
         raise UserError(f"{folder} {what}; wann report takes {EXPECTED}")
     for kind, files, _ in KINDS:
-        if any((folder / f).is_file() for f in files) and (kind != "run" or (folder / "config.toml").is_file()):
-            return kind
+        if not any((folder / f).is_file() for f in files):
+            continue
+        if kind == "run" and not (folder / "config.toml").is_file():
+            continue
+        if kind == "retrain":
+            from wann.report.retrain import is_study
+            if not is_study(folder):
+                continue
+        return kind
     raise UserError(f"{folder} is none of the folders wann report knows; expected {EXPECTED}")
 
 
