@@ -24,7 +24,7 @@ import time
 import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import print_table, result_line  # noqa: E402
+from common import cpu_model, print_table, result_line  # noqa: E402
 
 from wann.config import load_config  # noqa: E402
 from wann.genome import Genome  # noqa: E402
@@ -76,20 +76,12 @@ def main() -> None:
     rows.append(["upper bound: every episode 401 steps", f"{cap}", f"{sec:.2f}", rows[0][3], f"{hours:.0f}",
                  f"{hours / 32:.1f}", f"{hours / 96:.1f}"])
     print(f"BipedalWalker-v3, {task.n_rollouts} rollouts x {weights.size} weights per evaluation, "
-          f"at most {task.max_steps} steps; paper budget {PAPER:,} evaluations; CPU model: {_cpu()}")
+          f"at most {task.max_steps} steps; paper budget {PAPER:,} evaluations; CPU model: {cpu_model()[0]}")
     print_table(["network", "env steps / evaluation", "CPU s / evaluation", "steps / s", "core-hours (paper)",
                  "wall h, 32 cores (ideal)", "wall h, 96 cores (ideal)"], rows)
     full = per[CHAMPION]
     print(result_line(seconds_champion=full, core_hours=PAPER * full / 3600,
                       wall_h_32=PAPER * full / 3600 / 32, wall_h_96=PAPER * full / 3600 / 96))
-
-
-def _cpu() -> str:
-    try:
-        with open("/proc/cpuinfo") as fh:
-            return next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        return "unknown"
 
 
 if __name__ == "__main__":
