@@ -207,3 +207,21 @@ def test_wann_retrain_command(tmp_path, capsys):
     assert "retraining study: channels of convnet" in page and "scratch_b" in page
     assert main(["plot", str(out), "--out", str(tmp_path / "fig")]) == 0
     assert (tmp_path / "fig" / "retraining.png").stat().st_size > 0
+
+
+def test_new_early_bird_ratios_train_the_same_large_model_again(tmp_path):
+    kw = dict(structure="units", arms=("early_bird",), epochs=3, eb_window=2, seeds=(0,))
+    _study(tmp_path, prune_ratios=(0.5,), **kw)
+    large = tmp_path / "s" / "seed_0" / "large.json"
+    stamp, text = large.stat().st_mtime_ns, large.read_text()
+    _, records = _study(tmp_path, prune_ratios=(0.5, 0.7), **kw)  # no saved ticket at 0.7: the search runs again
+    assert large.stat().st_mtime_ns == stamp and large.read_text() == text  # reproduced, so kept
+    assert sorted(r["prune_ratio"] for r in records if r["arm"] == "early_bird") == [0.5, 0.7]
+    from prune_baselines.results import load_npz, save_npz
+    path = tmp_path / "s" / "seed_0" / "large.npz"
+    z = load_npz(path)
+    z["layers.0.bias"] = z["layers.0.bias"] + 1.0
+    save_npz(path, z)
+    (tmp_path / "s" / "seed_0" / "eb_ticket_p0.7.json").unlink()
+    with pytest.raises(PruneError, match="does not reproduce"):
+        _study(tmp_path, prune_ratios=(0.5, 0.7), **kw)

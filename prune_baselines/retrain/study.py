@@ -189,9 +189,17 @@ class Study:
             atomic_write_text(folder / f"eb_ticket_{tag(r)}.json",
                               json.dumps({**meta, "eb_window": c.eb_window, "eb_eps": c.eb_eps}))
             tickets[r] = f
-        rec = self._record(seed, "large", 0.0, model, None, stats, c.lr, {})
-        save_npz(folder / "large.npz", {k: v.numpy() for k, v in get_state(model).items()})
-        atomic_write_text(folder / "large.json", json.dumps(rec))
+        state = {k: v.numpy() for k, v in get_state(model).items()}
+        if (folder / "large.json").exists():  # trained again for new Early-Bird ratios: it must be the same model
+            saved = load_npz(folder / "large.npz")
+            if set(saved) != set(state) or not all(np.array_equal(saved[k], state[k]) for k in state):
+                raise PruneError(f"{folder} holds a large model that training again does not reproduce (another "
+                                 f"torch?); use a fresh --out folder for new Early-Bird ratios")
+            rec = json.loads((folder / "large.json").read_text())
+        else:
+            rec = self._record(seed, "large", 0.0, model, None, stats, c.lr, {})
+            save_npz(folder / "large.npz", state)
+            atomic_write_text(folder / "large.json", json.dumps(rec))
         self.log(f"[seed {seed} large] test acc {100 * rec['test_accuracy']:.2f}%, {stats.epochs:g} epochs")
         return model, rec, init, tickets
 
