@@ -15,9 +15,11 @@ def emergence_text(emergence_epoch: int | None, search_epochs: int) -> str:
     return f"emerged at epoch {emergence_epoch}" if emergence_epoch else f"not emerged by epoch {search_epochs}"
 
 
-def write_distance_figure(path: Path, panels: list[tuple[str, np.ndarray]], title: str) -> None:
+def write_distance_figure(path: Path, panels: list[tuple[str, np.ndarray]], title: str,
+                          marks: list[int | None] | None = None) -> None:
     """Write a PNG of ``panels`` side by side: (panel title, [E, E] distance matrix of the masks of epochs
-    1..E, as :func:`~prune_baselines.early_bird.distance_matrix`)."""
+    1..E, as :func:`~prune_baselines.early_bird.distance_matrix`); ``marks``: per panel an epoch to outline
+    (the ticket's, when the matrix goes on past it), or None."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -27,6 +29,10 @@ def write_distance_figure(path: Path, panels: list[tuple[str, np.ndarray]], titl
         d = np.asarray(d)
         im = ax.imshow(d, cmap="viridis", vmin=0, origin="upper", extent=(0.5, len(d) + 0.5, len(d) + 0.5, 0.5))
         ax.set_title(label, fontsize=9)
+        e = (marks or [None] * len(panels))[i]
+        if e and e < len(d):
+            ax.axhline(e + 0.5, c="w", lw=0.8, ls="--")
+            ax.axvline(e + 0.5, c="w", lw=0.8, ls="--")
         ax.set_xlabel("epoch")
         ax.set_ylabel("epoch")
         fig.colorbar(im, ax=ax, fraction=0.046, label="mask distance")

@@ -17,7 +17,8 @@ al., ICLR 2020, "Drawing Early-Bird Tickets"):
   ``finetune`` (the full-training ticket, same retraining) it differs only in when the mask was drawn.
 
 The large model trains once per seed (the conv net with network slimming's L1 penalty on BN scales); the
-Early-Bird search is that same training (the masks of every epoch are drawn from it), so its cap is ``epochs``.
+Early-Bird search is that same training (the masks of every epoch are drawn from it, also after the ticket
+emerged, for the distance figure), so its cap is ``epochs``.
 
 Folder (plain JSON, CSV, PNG and ``.npz`` read without pickles)::
 
@@ -25,7 +26,8 @@ Folder (plain JSON, CSV, PNG and ``.npz`` read without pickles)::
     results.json, results.csv       one record per point (below); ``large`` rows are the unpruned models
     retraining.png                  test accuracy per arm and ratio (mean, min-max over seeds), training FLOPs
     seed_<s>/large.npz, large.json  the trained large model's parameters and record
-    seed_<s>/eb_ticket_p<p>.npz     the Early-Bird ticket's drawing epoch parameters (+ .json: when, distances)
+    seed_<s>/eb_ticket_p<p>.npz     the Early-Bird ticket's drawing epoch parameters (+ .json: when, and the
+                                    distances between the masks of all epochs of the large model's training)
     seed_<s>/<arm>_p<p>.json        one point's record
     seed_<s>/early_bird_distances.png  the Early-Bird search's mask distances per ratio (You et al., Fig. 2)
 
@@ -168,14 +170,14 @@ class Study:
         found: dict[float, dict] = {}
 
         def after_epoch(epoch: int) -> bool:
-            for r in eb_ratios:
+            for r in eb_ratios:  # masks of every epoch, for the figure; the ticket at the first that passes
+                drawn[r].append(self.structure.draw(model, r))
                 if r in found:
                     continue
-                drawn[r].append(self.structure.draw(model, r))
                 at = emergence_epoch(drawn[r], window=c.eb_window, eps=c.eb_eps)
                 if at is not None or epoch >= c.epochs:
                     found[r] = {"state": get_state(model), "emergence_epoch": None if at is None else at + 1,
-                                "search_epochs": epoch}
+                                "search_epochs": epoch, "mask": drawn[r][-1]}
             return False
 
         penalty = (lambda: bn_l1_penalty(model, c.bn_l1)) if isinstance(model, ConvNet) and c.bn_l1 else None
@@ -183,7 +185,6 @@ class Study:
                             f"[seed {seed} large]", penalty=penalty, after_epoch=after_epoch if eb_ratios else None)
         for r, f in found.items():
             f["distances"] = distance_matrix(drawn[r]).tolist()
-            f["mask"] = drawn[r][-1]
             save_npz(folder / f"eb_ticket_{tag(r)}.npz", {k: v.numpy() for k, v in f["state"].items()})
             meta = {k: f[k] for k in ("emergence_epoch", "search_epochs", "distances")}
             atomic_write_text(folder / f"eb_ticket_{tag(r)}.json",
@@ -275,7 +276,8 @@ class Study:
                                                                                    t["search_epochs"]),
                            np.asarray(t["distances"])) for r, t in sorted(tickets.items())]
                 write_distance_figure(self.out / f"seed_{seed}" / "early_bird_distances.png", panels,
-                                      f"Early-Bird mask distances, {c.model}, seed {seed}")
+                                      f"Early-Bird mask distances, {c.model}, seed {seed} (dashed: the ticket)",
+                                      [t["emergence_epoch"] for _, t in sorted(tickets.items())])
             write_tables(self.out, self.provenance)
         records = write_tables(self.out, self.provenance)
         write_figure(self.out / FIGURE, c.model_dump(mode="json"), records)
