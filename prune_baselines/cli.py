@@ -20,11 +20,11 @@ from typing import Annotated, Callable
 from pydantic import Field, ValidationError
 
 from .errors import PruneError, invalid
+from .flags import Parser, add_data_flags, add_training_flags, dataset, finish
 from .experiment import (CONTROL_LEVELS, CONTROLS, FIELDS_ONLY, RESCALINGS, SANITY_CHECKS, SCOPES, ExperimentConfig,
                          run_experiment)
 from .methods import METHODS
 from .models import MODELS
-from .train import OPTIMIZERS
 
 Text = Annotated[str, Field(min_length=1)]
 
@@ -71,11 +71,7 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--seeds", help="number of seeds (3 -> 0,1,2) or a comma list of seeds ('2,' = seed 2 only)")
     a("--epochs", help="training epochs per point (default 5)")
     a("--finetune-epochs", help="OBD and magnitude --iterative: fine-tuning epochs per round (default 1)")
-    a("--batch-size", help="minibatch size (default 60)")
-    a("--lr", help="learning rate (default 1.2e-3)")
-    a("--optimizer", choices=OPTIMIZERS, help="adam (default) or sgd (with --momentum)")
-    a("--momentum", help="SGD momentum in [0, 1) (default 0.9)")
-    a("--weight-decay", help="L2 penalty on surviving weights only (default 0)")
+    add_training_flags(a)
     a("--scope", choices=SCOPES, help="rank per layer (IMP default) or globally")
     a("--rate", help="fraction of remaining weights pruned per round (default 0.2)")
     a("--output-rate", help="layerwise: fraction for the output layer (default 0.1)")
@@ -97,16 +93,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     a("--synflow-iterations", help="default 100")
     a("--obd-samples", help="samples for the OBD Hessian diagonal (default 10000; 0 = all)")
     a("--floor", dest="floor_per_output", help="keep at least this many weights per unit (default 0)")
-    a("--n-train", help="use only the first N training images (default all)")
-    a("--n-test", help="use only the first N test images (default all)")
     a("--validation", help="hold out the last N training images to record early stopping (min. validation loss; "
       "Frankle & Carbin: 5000); default 0 = none")
     a("--eval-every", help="with --validation: iterations between validation evaluations (default 100)")
-    a("--data-dir", help="MNIST IDX folder (default $WANN_MNIST_DIR)")
-    a("--synthetic", action="store_true", default=None, help="a small synthetic task instead of MNIST (smoke tests)")
-    a("--out", help="results folder (default runs/prune/<method>_<model>_<input>)")
-    a("--threads", help="torch threads (default 1)")
-    a("--quiet", action="store_true", default=None, help="no progress lines on stderr")
+    add_data_flags(a, "runs/prune/<method>_<model>_<input>")
 
 
 def _read_config(path: Path) -> dict:
@@ -150,16 +140,12 @@ def _settings(args: argparse.Namespace) -> RunSettings:
 def run_args(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     import torch
 
-    from .data import load_dataset, synthetic_dataset
     from .train import stderr_log
 
     s = _settings(args)
     cfg = ExperimentConfig(**{k: getattr(s, k) for k in ExperimentConfig.model_fields})
     torch.set_num_threads(s.threads)
-    if s.synthetic:
-        data = synthetic_dataset(n_train=cfg.n_train or 2000, n_test=cfg.n_test or 500, n_inputs=cfg.input)
-    else:
-        data = load_dataset(s.data_dir, cfg.input, n_train=cfg.n_train or None, n_test=cfg.n_test or None)
+    data = dataset(s.synthetic, s.data_dir, cfg.input, cfg.n_train, cfg.n_test)
     out = Path(s.out or Path("runs") / "prune" / f"{cfg.method}_{cfg.model}_{cfg.input}")
     command = "python -m prune_baselines " + " ".join(shlex.quote(a) for a in (argv or sys.argv[1:]))
     records = run_experiment(cfg, data, out, command=command, log=None if s.quiet else stderr_log,
@@ -174,24 +160,9 @@ def run_args(args: argparse.Namespace, argv: list[str] | None = None) -> int:
     return 0
 
 
-class _Parser(argparse.ArgumentParser):
-    """Usage errors become PruneErrors, printed like every other error: one line, status 2."""
-
-    def error(self, message: str):
-        raise PruneError(message)
-
-
 def main(argv: list[str] | None = None, prog: str = "python -m prune_baselines") -> int:
     """Parse ``argv`` (default: the command line) and run; ``prog`` is the command shown in usage lines and
     ``--help`` (``wann prune`` when run through wann). Returns the exit status."""
-    p = _Parser(prog=prog,
-                description="Prune dense networks on MNIST: accuracy against remaining connections.")
+    p = Parser(prog=prog, description="Prune dense networks on MNIST: accuracy against remaining connections.")
     add_arguments(p)
-    try:
-        return run_args(p.parse_args(argv), argv)
-    except PruneError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("interrupted: finished points are saved; run the same command to resume", file=sys.stderr)
-        return 130
+    return finish(lambda: run_args(p.parse_args(argv), argv))

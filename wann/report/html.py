@@ -63,6 +63,13 @@ def fmt(value) -> str:
     return str(value)
 
 
+def cell(value, scale: float | None = None):
+    """A record's value for a table: a list as ``a/b/c``, a number times ``scale`` (e.g. 100 for percent)."""
+    if isinstance(value, list):
+        return "/".join(str(v) for v in value)
+    return value * scale if scale and isinstance(value, (int, float)) else value
+
+
 def _numeric(value) -> bool:
     return isinstance(value, (int, float)) and not isinstance(value, bool)
 

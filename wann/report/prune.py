@@ -28,7 +28,7 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
         raise UserError(str(exc)) from None
     cfg, prov = res.config, dict(res.provenance)
     command = prov.pop("command", "")
-    rows = [[_cell(r.get(k), scale) for k, _, scale in COLUMNS] for r in res.records]
+    rows = [[h.cell(r.get(k), scale) for k, _, scale in COLUMNS] for r in res.records]
     synthetic = h.note("pruned on made-up (synthetic) data, not MNIST") if prov.get("synthetic") else ""
     sections = [h.section("settings", "Settings and provenance", synthetic, h.pre(command) if command else "",
                           h.grid(h.heading("settings") + h.kv_table(cfg, None),
@@ -52,8 +52,3 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
     title = f"prune_baselines: {cfg.get('method', '?')} on {cfg.get('model', '?')} ({folder.name})"
     return title, f"results folder {folder}", sections
 
-
-def _cell(value, scale):
-    if isinstance(value, list):
-        return "/".join(str(v) for v in value)
-    return value * scale if scale and isinstance(value, (int, float)) else value

@@ -49,7 +49,7 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
         sections.append(h.section("summary", "Summary", h.pre(summary(records)),
                                   h.image(write_figure(tmp / FIGURE, cfg, records), "test accuracy and training FLOPs per arm",
                                           "mean over seeds; bars from the minimum to the maximum")))
-        rows = [[_cell(r.get(k), scale) for k, _, scale in COLUMNS] for r in records]
+        rows = [[h.cell(r.get(k), scale) for k, _, scale in COLUMNS] for r in records]
         sections.append(h.section("points", "Every point", h.table([t for _, t, _ in COLUMNS], rows)))
         eb = sorted(folder.glob("seed_*/early_bird_distances.png"))
         if eb:
@@ -58,8 +58,3 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
     title = f"retraining study: {cfg.get('structure', '?')} of {cfg.get('model', '?')} ({folder.name})"
     return title, f"study folder {folder}", sections
 
-
-def _cell(value, scale):
-    if isinstance(value, list):
-        return "/".join(str(v) for v in value)
-    return value * scale if scale and isinstance(value, (int, float)) else value
