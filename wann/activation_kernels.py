@@ -12,7 +12,7 @@ table, clear the cache (``find wann envs -name '*.nb[ic]' -delete``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from wann.activations import mirror_table
 from wann.fastmath import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
@@ -107,57 +107,66 @@ def _widest(row, w, n):
 
 
 @njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
-def activate_block(aid, x, out, w):
-    """out[:] = act_aid(w * x[:]) (x and out must not overlap); NaN for an unknown id."""
-    n = out.size
+def activate_block(aid, x, xo, w, wo, out, oo, n):
+    """out[oo + j] = act_aid(w[wo + j] * x[xo + j]) for j < n (out's range must not overlap x's or w's);
+    NaN for an unknown id.
+
+    Offsets into whole arrays: taken as uint64 (numba wraps negative int64 indices, which keeps LLVM from
+    vectorising ``x[xo + j]``).
+    """
+    xo, wo, oo, n = uint64(xo), uint64(wo), uint64(oo), uint64(n)
     if aid == 1:
         for j in range(n):
-            out[j] = w * x[j]
+            out[oo + j] = w[wo + j] * x[xo + j]
     elif aid == 2:
         for j in range(n):
-            out[j] = 1.0 if w * x[j] > 0.0 else 0.0
+            out[oo + j] = 1.0 if w[wo + j] * x[xo + j] > 0.0 else 0.0
     elif aid == 3:
+        wide = 0
         for j in range(n):
-            out[j] = sin_pi_bounded(w * x[j])
-        _redo_wide(aid, x, out, w)
+            v = w[wo + j] * x[xo + j]
+            out[oo + j] = sin_pi_bounded(v)
+            wide += 0 if abs(v) < PI_X_EXACT else 1
+        if wide:
+            _redo_wide(aid, x, xo, w, wo, out, oo, n)
     elif aid == 4:
         for j in range(n):
-            v = w * x[j]
-            out[j] = exp_neg(-(v * v) / 2.0)
+            v = w[wo + j] * x[xo + j]
+            out[oo + j] = exp_neg(-(v * v) / 2.0)
     elif aid == 5:
         for j in range(n):
-            out[j] = tanh(w * x[j])
+            out[oo + j] = tanh(w[wo + j] * x[xo + j])
     elif aid == 6:
         for j in range(n):
-            out[j] = (tanh(w * x[j] / 2.0) + 1.0) / 2.0
+            out[oo + j] = (tanh(w[wo + j] * x[xo + j] / 2.0) + 1.0) / 2.0
     elif aid == 7:
         for j in range(n):
-            out[j] = -(w * x[j])
+            out[oo + j] = -(w[wo + j] * x[xo + j])
     elif aid == 8:
         for j in range(n):
-            out[j] = abs(w * x[j])
+            out[oo + j] = abs(w[wo + j] * x[xo + j])
     elif aid == 9:
         for j in range(n):
-            v = w * x[j]
-            out[j] = v if v > 0.0 else 0.0
+            v = w[wo + j] * x[xo + j]
+            out[oo + j] = v if v > 0.0 else 0.0
     elif aid == 10:
+        wide = 0
         for j in range(n):
-            out[j] = cos_pi_bounded(w * x[j])
-        _redo_wide(aid, x, out, w)
+            v = w[wo + j] * x[xo + j]
+            out[oo + j] = cos_pi_bounded(v)
+            wide += 0 if abs(v) < PI_X_EXACT else 1
+        if wide:
+            _redo_wide(aid, x, xo, w, wo, out, oo, n)
     else:
         for j in range(n):
-            out[j] = np.nan
+            out[oo + j] = np.nan
 
 
 @njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
-def _redo_wide(aid, x, out, w):
+def _redo_wide(aid, x, xo, w, wo, out, oo, n):
     """Redo sin (3) / cos (10) lanes whose argument is beyond the bounded forms' exact range (or NaN)."""
-    m = 0.0
-    for j in range(out.size):
-        v = abs(w * x[j])
-        m = m if v <= m else v
-    if m < PI_X_EXACT:
-        return
-    for j in range(out.size):
-        if not abs(w * x[j]) < PI_X_EXACT:
-            out[j] = sin_pi(w * x[j]) if aid == 3 else cos_pi(w * x[j])
+    xo, wo, oo, n = uint64(xo), uint64(wo), uint64(oo), uint64(n)
+    for j in range(n):
+        v = w[wo + j] * x[xo + j]
+        if not abs(v) < PI_X_EXACT:
+            out[oo + j] = sin_pi(v) if aid == 3 else cos_pi(v)

@@ -27,13 +27,49 @@ from __future__ import annotations
 import math
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from wann.activation_kernels import BLOCK_FLAGS, MIRROR_OFFSET, MIRROR_SIGN, activate_block
 from wann.fastmath import exp_neg
 from wann.network import Net
 
 DEFAULT_CHUNK = 128  # samples per chunk: 6 weights x 128 samples = 768 lanes (6 KB) per node row
+
+
+@njit(cache=True)
+def _slots(first, hid_ptr, hid_src, n_out):
+    """Row of each computed node in the value buffer, reused once every consumer is done; (slot [n_nodes], n_slots).
+
+    A node's row is taken before its sources' rows are given back, so it never overlaps a source;
+    the outputs' rows are never given back (they are read after the last node).
+    """
+    n_nodes = hid_ptr.size - 1
+    last = np.arange(n_nodes)  # the last node that reads node i (itself when none)
+    for i in range(first, n_nodes):
+        for k in range(hid_ptr[i], hid_ptr[i + 1]):
+            last[hid_src[k]] = i
+    slot = np.full(n_nodes, -1, dtype=np.int64)
+    free = np.empty(n_nodes, dtype=np.int64)
+    n_free, n_slots = 0, 0
+    for i in range(first, n_nodes):
+        if n_free > 0:
+            n_free -= 1
+            slot[i] = free[n_free]
+        else:
+            slot[i] = n_slots
+            n_slots += 1
+        for k in range(hid_ptr[i], hid_ptr[i + 1]):
+            s = hid_src[k]
+            if last[s] == i and slot[s] >= 0 and s < n_nodes - n_out:
+                free[n_free] = slot[s]
+                n_free += 1
+                slot[s] = -1 - slot[s]  # given back once, even when i reads s twice
+        if last[i] == i and i < n_nodes - n_out:
+            free[n_free] = slot[i]
+            n_free += 1
+    for i in range(first, n_nodes):
+        slot[i] = slot[i] if slot[i] >= 0 else -1 - slot[i]
+    return slot.astype(np.uint64), n_slots
 
 
 @njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
@@ -44,21 +80,25 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
     ``hid_*[hid_ptr[i]:hid_ptr[i+1]]`` (sources are node indices). ``mirror[b]`` is the index of an
     earlier weight equal to ``-weights[b]`` (or -1): a node fed by inputs only then gets block b
     from that block through the activation's symmetry instead of evaluating it again.
+    Offsets into the buffers are uint64: numba wraps negative int64 indices, which stops vectorisation.
     """
     n_samples = xt.shape[1]
+    xf = xt.reshape(xt.size)  # flat view: input s's samples from (s - 1) * n_samples
     n_w, n_nodes = weights.size, act.size
-    n_comp = n_nodes - first
-    vals = np.empty((n_comp, n_w * chunk))
-    acc_buf = np.empty(chunk)
-    pre_buf = np.empty(n_w * chunk)  # pre-activation sums (a separate array, so the activation
+    slot, n_slots = _slots(first, hid_ptr, hid_src, n_out)
+    vals = np.empty(n_slots * n_w * chunk)  # node i's row in this chunk: lanes from slot[i] * lanes
+    acc = np.empty(chunk)
+    w_lane = np.empty(n_w * chunk)  # the weight of each lane of a row
+    pre = np.empty(n_w * chunk)  # pre-activation sums (a separate array, so the activation
     out = np.empty((n_w, n_out, n_samples))  # loops vectorise: in place, LLVM's alias check fails)
     for c0 in range(0, n_samples, chunk):
-        cb = min(chunk, n_samples - c0)
-        lanes = n_w * cb
-        acc = acc_buf[:cb]
-        pre = pre_buf[:lanes]
+        cb = uint64(min(chunk, n_samples - c0))
+        lanes = uint64(n_w) * cb
+        for b in range(n_w):
+            for j in range(cb):
+                w_lane[uint64(b) * cb + j] = weights[b]
         for i in range(first, n_nodes):
-            row = vals[i - first, :lanes]
+            row = slot[i] * lanes
             # bias and inputs: the same for every weight, summed once per sample
             for j in range(cb):
                 acc[j] = 0.0
@@ -69,55 +109,53 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
                     for j in range(cb):
                         acc[j] += c
                 else:
-                    xr = xt[s - 1, c0 : c0 + cb]
+                    xo = uint64((s - 1) * n_samples + c0)
                     for j in range(cb):
-                        acc[j] += c * xr[j]
+                        acc[j] += c * xf[xo + j]
             a = act[i]
             k, end = hid_ptr[i], hid_ptr[i + 1]
             if k == end:  # inputs only: activate straight from acc
                 sym = MIRROR_SIGN[a] if 0 <= a < MIRROR_SIGN.size else 0.0
                 for b in range(n_w):
+                    blk = row + uint64(b) * cb
                     if sym == 0.0 or mirror[b] < 0:
-                        activate_block(a, acc, row[b * cb : (b + 1) * cb], weights[b])
+                        activate_block(a, acc, 0, w_lane, uint64(b) * cb, vals, blk, cb)
                     else:
                         off = MIRROR_OFFSET[a]
-                        src_blk = row[mirror[b] * cb : (mirror[b] + 1) * cb]
-                        blk = row[b * cb : (b + 1) * cb]
+                        src_blk = row + uint64(mirror[b]) * cb
                         for j in range(cb):
-                            blk[j] = sym * src_blk[j] + off
+                            vals[blk + j] = sym * vals[src_blk + j] + off
                 continue
             for b in range(n_w):
-                blk = pre[b * cb : (b + 1) * cb]
+                blk = uint64(b) * cb
                 for j in range(cb):
-                    blk[j] = acc[j]
+                    pre[blk + j] = acc[j]
             # hidden sources: all weight blocks at once, up to four edges per pass over the row
             while end - k >= 4:
                 ca, cb_, cc, cd = hid_cw[k], hid_cw[k + 1], hid_cw[k + 2], hid_cw[k + 3]
-                ra = vals[hid_src[k] - first, :lanes]
-                rb = vals[hid_src[k + 1] - first, :lanes]
-                rc = vals[hid_src[k + 2] - first, :lanes]
-                rd = vals[hid_src[k + 3] - first, :lanes]
+                ra, rb = slot[hid_src[k]] * lanes, slot[hid_src[k + 1]] * lanes
+                rc, rd = slot[hid_src[k + 2]] * lanes, slot[hid_src[k + 3]] * lanes
                 for j in range(lanes):
-                    pre[j] += (ca * ra[j] + cb_ * rb[j]) + (cc * rc[j] + cd * rd[j])
+                    pre[j] += (ca * vals[ra + j] + cb_ * vals[rb + j]) + (cc * vals[rc + j] + cd * vals[rd + j])
                 k += 4
             if end - k >= 2:
                 ca, cb_ = hid_cw[k], hid_cw[k + 1]
-                ra = vals[hid_src[k] - first, :lanes]
-                rb = vals[hid_src[k + 1] - first, :lanes]
+                ra, rb = slot[hid_src[k]] * lanes, slot[hid_src[k + 1]] * lanes
                 for j in range(lanes):
-                    pre[j] += ca * ra[j] + cb_ * rb[j]
+                    pre[j] += ca * vals[ra + j] + cb_ * vals[rb + j]
                 k += 2
             if end - k == 1:
                 ca = hid_cw[k]
-                ra = vals[hid_src[k] - first, :lanes]
+                ra = slot[hid_src[k]] * lanes
                 for j in range(lanes):
-                    pre[j] += ca * ra[j]
-            for b in range(n_w):
-                activate_block(a, pre[b * cb : (b + 1) * cb], row[b * cb : (b + 1) * cb], weights[b])
+                    pre[j] += ca * vals[ra + j]
+            activate_block(a, pre, 0, w_lane, 0, vals, row, lanes)
         for o in range(n_out):
-            row = vals[n_comp - n_out + o]
+            row = slot[n_nodes - n_out + o] * lanes
             for b in range(n_w):
-                out[b, o, c0 : c0 + cb] = row[b * cb : (b + 1) * cb]
+                blk = row + uint64(b) * cb
+                for j in range(cb):
+                    out[b, o, c0 + j] = vals[blk + j]
     return out
 
 
