@@ -14,8 +14,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import re
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -24,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import swingup_baseline as baseline  # noqa: E402
-from common import grown_genome, median_time, print_table, result_line  # noqa: E402
+from common import cpu_model, grown_genome, median_time, paired_times, print_table, result_line  # noqa: E402
 
 from envs import swingup as env  # noqa: E402
 from wann.activations import apply as apply_act  # noqa: E402
@@ -71,31 +69,6 @@ def reference_style_steps(genome: Genome, w: float, state: np.ndarray, n_steps: 
         if abs(x) > env.X_THRESHOLD:
             x = 0.0  # keep stepping: the baseline is timed per step
     return n_steps
-
-
-def cpu_model() -> tuple[str, float]:
-    """(the CPU's model name, its clock in GHz) from /proc/cpuinfo (the machines of this project vary)."""
-    try:
-        info = open("/proc/cpuinfo").read()
-    except OSError:
-        return "unknown CPU", float("nan")
-    model = re.search(r"model name\s*:\s*(.*)", info)
-    mhz = re.search(r"cpu MHz\s*:\s*([0-9.]+)", info)
-    return (model.group(1).strip() if model else "?"), (float(mhz.group(1)) / 1e3 if mhz else float("nan"))
-
-
-def paired_times(fns: list, repeats: int) -> list[float]:
-    """Median CPU time of each fn, the calls interleaved (fn0, fn1, fn0, ...) so that load on a shared
-    machine falls on all of them alike."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for t, fn in zip(times, fns):
-            t0 = time.process_time()
-            fn()
-            t.append(time.process_time() - t0)
-    return [statistics.median(t) for t in times]
 
 
 def forward_split(net, n_lanes: int, repeats: int) -> tuple[float, float]:

@@ -107,66 +107,87 @@ def _widest(row, w, n):
 
 
 @njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
-def activate_block(aid, x, xo, w, wo, out, oo, n):
-    """out[oo + j] = act_aid(w[wo + j] * x[xo + j]) for j < n (out's range must not overlap x's or w's);
-    NaN for an unknown id.
+def activate_block(aid, x, xo, xs, w, wo, out, oo, nb, n):
+    """Blocks b < nb of n lanes: out[oo + b n + j] = act_aid(w[wo + b n + j] * x[xo + b xs + j]), j < n;
+    NaN for an unknown id. ``xs = 0`` reads the same x for every block. out's range must not overlap x's or w's.
 
-    Offsets into whole arrays: taken as uint64 (numba wraps negative int64 indices, which keeps LLVM from
-    vectorising ``x[xo + j]``).
+    Offsets into whole arrays, as uint64: numba wraps negative int64 indices, which keeps LLVM from
+    vectorising ``x[xo + j]``. One call for all blocks: a call costs about as much as 100 lanes of gauss.
     """
-    xo, wo, oo, n = uint64(xo), uint64(wo), uint64(oo), uint64(n)
+    xo, xs, wo, oo, nb, n = uint64(xo), uint64(xs), uint64(wo), uint64(oo), uint64(nb), uint64(n)
     if aid == 1:
-        for j in range(n):
-            out[oo + j] = w[wo + j] * x[xo + j]
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = w[wb + j] * x[xb + j]
     elif aid == 2:
-        for j in range(n):
-            out[oo + j] = 1.0 if w[wo + j] * x[xo + j] > 0.0 else 0.0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = 1.0 if w[wb + j] * x[xb + j] > 0.0 else 0.0
     elif aid == 3:
         wide = 0
-        for j in range(n):
-            v = w[wo + j] * x[xo + j]
-            out[oo + j] = sin_pi_bounded(v)
-            wide += 0 if abs(v) < PI_X_EXACT else 1
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = sin_pi_bounded(v)
+                wide += 0 if abs(v) < PI_X_EXACT else 1
         if wide:
-            _redo_wide(aid, x, xo, w, wo, out, oo, n)
+            _redo_wide(aid, x, xo, xs, w, wo, out, oo, nb, n)
     elif aid == 4:
-        for j in range(n):
-            v = w[wo + j] * x[xo + j]
-            out[oo + j] = exp_neg(-(v * v) / 2.0)
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = exp_neg(-(v * v) / 2.0)
     elif aid == 5:
-        for j in range(n):
-            out[oo + j] = tanh(w[wo + j] * x[xo + j])
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = tanh(w[wb + j] * x[xb + j])
     elif aid == 6:
-        for j in range(n):
-            out[oo + j] = (tanh(w[wo + j] * x[xo + j] / 2.0) + 1.0) / 2.0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = (tanh(w[wb + j] * x[xb + j] / 2.0) + 1.0) / 2.0
     elif aid == 7:
-        for j in range(n):
-            out[oo + j] = -(w[wo + j] * x[xo + j])
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = -(w[wb + j] * x[xb + j])
     elif aid == 8:
-        for j in range(n):
-            out[oo + j] = abs(w[wo + j] * x[xo + j])
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = abs(w[wb + j] * x[xb + j])
     elif aid == 9:
-        for j in range(n):
-            v = w[wo + j] * x[xo + j]
-            out[oo + j] = v if v > 0.0 else 0.0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = v if v > 0.0 else 0.0
     elif aid == 10:
         wide = 0
-        for j in range(n):
-            v = w[wo + j] * x[xo + j]
-            out[oo + j] = cos_pi_bounded(v)
-            wide += 0 if abs(v) < PI_X_EXACT else 1
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = cos_pi_bounded(v)
+                wide += 0 if abs(v) < PI_X_EXACT else 1
         if wide:
-            _redo_wide(aid, x, xo, w, wo, out, oo, n)
+            _redo_wide(aid, x, xo, xs, w, wo, out, oo, nb, n)
     else:
-        for j in range(n):
+        for j in range(nb * n):
             out[oo + j] = np.nan
 
 
 @njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
-def _redo_wide(aid, x, xo, w, wo, out, oo, n):
+def _redo_wide(aid, x, xo, xs, w, wo, out, oo, nb, n):
     """Redo sin (3) / cos (10) lanes whose argument is beyond the bounded forms' exact range (or NaN)."""
-    xo, wo, oo, n = uint64(xo), uint64(wo), uint64(oo), uint64(n)
-    for j in range(n):
-        v = w[wo + j] * x[xo + j]
-        if not abs(v) < PI_X_EXACT:
-            out[oo + j] = sin_pi(v) if aid == 3 else cos_pi(v)
+    for b in range(nb):
+        xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+        for j in range(n):
+            v = w[wb + j] * x[xb + j]
+            if not abs(v) < PI_X_EXACT:
+                out[ob + j] = sin_pi(v) if aid == 3 else cos_pi(v)

@@ -114,23 +114,44 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
                         acc[j] += c * xf[xo + j]
             a = act[i]
             k, end = hid_ptr[i], hid_ptr[i + 1]
-            if k == end:  # inputs only: activate straight from acc
+            if k == end:  # inputs only: activate straight from acc, one call per run of unmirrored blocks
                 sym = MIRROR_SIGN[a] if 0 <= a < MIRROR_SIGN.size else 0.0
-                for b in range(n_w):
-                    blk = row + uint64(b) * cb
-                    if sym == 0.0 or mirror[b] < 0:
-                        activate_block(a, acc, 0, w_lane, uint64(b) * cb, vals, blk, cb)
-                    else:
-                        off = MIRROR_OFFSET[a]
-                        src_blk = row + uint64(mirror[b]) * cb
+                b = 0
+                while b < n_w:
+                    if sym != 0.0 and mirror[b] >= 0:
+                        blk, src_blk, off = row + uint64(b) * cb, row + uint64(mirror[b]) * cb, MIRROR_OFFSET[a]
                         for j in range(cb):
                             vals[blk + j] = sym * vals[src_blk + j] + off
+                        b += 1
+                        continue
+                    e = b + 1
+                    while e < n_w and (sym == 0.0 or mirror[e] < 0):
+                        e += 1
+                    activate_block(a, acc, 0, 0, w_lane, uint64(b) * cb, vals, row + uint64(b) * cb, e - b, cb)
+                    b = e
                 continue
+            # hidden sources: all weight blocks at once, up to four edges per pass over the row; the first
+            # pass adds its edges to acc (the same sum as copying acc into every block, then adding)
             for b in range(n_w):
                 blk = uint64(b) * cb
-                for j in range(cb):
-                    pre[blk + j] = acc[j]
-            # hidden sources: all weight blocks at once, up to four edges per pass over the row
+                if end - k >= 4:
+                    ca, cb_, cc, cd = hid_cw[k], hid_cw[k + 1], hid_cw[k + 2], hid_cw[k + 3]
+                    ra, rb = slot[hid_src[k]] * lanes + blk, slot[hid_src[k + 1]] * lanes + blk
+                    rc, rd = slot[hid_src[k + 2]] * lanes + blk, slot[hid_src[k + 3]] * lanes + blk
+                    for j in range(cb):
+                        pre[blk + j] = acc[j] + ((ca * vals[ra + j] + cb_ * vals[rb + j])
+                                                 + (cc * vals[rc + j] + cd * vals[rd + j]))
+                elif end - k >= 2:
+                    ca, cb_ = hid_cw[k], hid_cw[k + 1]
+                    ra, rb = slot[hid_src[k]] * lanes + blk, slot[hid_src[k + 1]] * lanes + blk
+                    for j in range(cb):
+                        pre[blk + j] = acc[j] + (ca * vals[ra + j] + cb_ * vals[rb + j])
+                else:
+                    ca = hid_cw[k]
+                    ra = slot[hid_src[k]] * lanes + blk
+                    for j in range(cb):
+                        pre[blk + j] = acc[j] + ca * vals[ra + j]
+            k += 4 if end - k >= 4 else (2 if end - k >= 2 else 1)
             while end - k >= 4:
                 ca, cb_, cc, cd = hid_cw[k], hid_cw[k + 1], hid_cw[k + 2], hid_cw[k + 3]
                 ra, rb = slot[hid_src[k]] * lanes, slot[hid_src[k + 1]] * lanes
@@ -149,7 +170,7 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
                 ra = slot[hid_src[k]] * lanes
                 for j in range(lanes):
                     pre[j] += ca * vals[ra + j]
-            activate_block(a, pre, 0, w_lane, 0, vals, row, lanes)
+            activate_block(a, pre, 0, 0, w_lane, 0, vals, row, 1, lanes)
         for o in range(n_out):
             row = slot[n_nodes - n_out + o] * lanes
             for b in range(n_w):
