@@ -87,7 +87,7 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
     n_w, n_nodes = weights.size, act.size
     slot, n_slots = _slots(first, hid_ptr, hid_src, n_out)
     vals = np.empty(n_slots * n_w * chunk)  # node i's row in this chunk: lanes from slot[i] * lanes
-    acc = np.empty(chunk)
+    acc = np.empty((n_nodes - first) * chunk)  # input sums of every computed node in this chunk
     w_lane = np.empty(n_w * chunk)  # the weight of each lane of a row
     pre = np.empty(n_w * chunk)  # pre-activation sums (a separate array, so the activation
     out = np.empty((n_w, n_out, n_samples))  # loops vectorise: in place, LLVM's alias check fails)
@@ -97,21 +97,25 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
         for b in range(n_w):
             for j in range(cb):
                 w_lane[uint64(b) * cb + j] = weights[b]
+        # bias and inputs: the same for every weight, summed once per sample, for every node before
+        # the hidden sums (the chunk's pixels stay in cache while they are read)
         for i in range(first, n_nodes):
-            row = slot[i] * lanes
-            # bias and inputs: the same for every weight, summed once per sample
+            ao = uint64(i - first) * cb
             for j in range(cb):
-                acc[j] = 0.0
+                acc[ao + j] = 0.0
             for k in range(in_ptr[i], in_ptr[i + 1]):
                 c = in_cw[k]
                 s = in_src[k]
                 if s == 0:
                     for j in range(cb):
-                        acc[j] += c
+                        acc[ao + j] += c
                 else:
                     xo = uint64((s - 1) * n_samples + c0)
                     for j in range(cb):
-                        acc[j] += c * xf[xo + j]
+                        acc[ao + j] += c * xf[xo + j]
+        for i in range(first, n_nodes):
+            row = slot[i] * lanes
+            ao = uint64(i - first) * cb  # this node's input sums: acc[ao:ao + cb]
             a = act[i]
             k, end = hid_ptr[i], hid_ptr[i + 1]
             if k == end:  # inputs only: activate straight from acc, one call per run of unmirrored blocks
@@ -127,7 +131,7 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
                     e = b + 1
                     while e < n_w and (sym == 0.0 or mirror[e] < 0):
                         e += 1
-                    activate_block(a, acc, 0, 0, w_lane, uint64(b) * cb, vals, row + uint64(b) * cb, e - b, cb)
+                    activate_block(a, acc, ao, 0, w_lane, uint64(b) * cb, vals, row + uint64(b) * cb, e - b, cb)
                     b = e
                 continue
             # hidden sources: all weight blocks at once, up to four edges per pass over the row; the first
@@ -139,18 +143,18 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
                     ra, rb = slot[hid_src[k]] * lanes + blk, slot[hid_src[k + 1]] * lanes + blk
                     rc, rd = slot[hid_src[k + 2]] * lanes + blk, slot[hid_src[k + 3]] * lanes + blk
                     for j in range(cb):
-                        pre[blk + j] = acc[j] + ((ca * vals[ra + j] + cb_ * vals[rb + j])
+                        pre[blk + j] = acc[ao + j] + ((ca * vals[ra + j] + cb_ * vals[rb + j])
                                                  + (cc * vals[rc + j] + cd * vals[rd + j]))
                 elif end - k >= 2:
                     ca, cb_ = hid_cw[k], hid_cw[k + 1]
                     ra, rb = slot[hid_src[k]] * lanes + blk, slot[hid_src[k + 1]] * lanes + blk
                     for j in range(cb):
-                        pre[blk + j] = acc[j] + (ca * vals[ra + j] + cb_ * vals[rb + j])
+                        pre[blk + j] = acc[ao + j] + (ca * vals[ra + j] + cb_ * vals[rb + j])
                 else:
                     ca = hid_cw[k]
                     ra = slot[hid_src[k]] * lanes + blk
                     for j in range(cb):
-                        pre[blk + j] = acc[j] + ca * vals[ra + j]
+                        pre[blk + j] = acc[ao + j] + ca * vals[ra + j]
             k += 4 if end - k >= 4 else (2 if end - k >= 2 else 1)
             while end - k >= 4:
                 ca, cb_, cc, cd = hid_cw[k], hid_cw[k + 1], hid_cw[k + 2], hid_cw[k + 3]
