@@ -213,14 +213,30 @@ def _mean_cross_entropy(logits, y):
 
 def split_edges(net: Net) -> tuple[np.ndarray, ...]:
     """CSR of each node's edges from bias/inputs and, separately, from hidden nodes (gene order kept)."""
-    dst = np.repeat(np.arange(net.n_nodes), np.diff(net.indptr))
-    from_in = net.src < net.first
-    parts = []
-    for mask in (from_in, ~from_in):
-        ptr = np.zeros(net.n_nodes + 1, dtype=np.int64)
-        np.cumsum(np.bincount(dst[mask], minlength=net.n_nodes), out=ptr[1:])
-        parts += [ptr, np.ascontiguousarray(net.src[mask]), np.ascontiguousarray(net.cw[mask])]
-    return tuple(parts)
+    return _split_edges(net.first, net.indptr, net.src, net.cw)
+
+
+@njit(cache=True)
+def _split_edges(first, indptr, src, cw):
+    """(in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw): ``split_edges`` on the Net's CSR arrays."""
+    n_nodes = indptr.size - 1
+    n_in = 0
+    for k in range(src.size):
+        n_in += src[k] < first
+    in_ptr, hid_ptr = np.zeros(n_nodes + 1, dtype=np.int64), np.zeros(n_nodes + 1, dtype=np.int64)
+    in_src, hid_src = np.empty(n_in, dtype=np.int64), np.empty(src.size - n_in, dtype=np.int64)
+    in_cw, hid_cw = np.empty(n_in), np.empty(src.size - n_in)
+    a = h = 0
+    for i in range(n_nodes):
+        for k in range(indptr[i], indptr[i + 1]):
+            if src[k] < first:
+                in_src[a], in_cw[a] = src[k], cw[k]
+                a += 1
+            else:
+                hid_src[h], hid_cw[h] = src[k], cw[k]
+                h += 1
+        in_ptr[i + 1], hid_ptr[i + 1] = a, h
+    return in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw
 
 
 def mirrors(weights: np.ndarray) -> np.ndarray:
