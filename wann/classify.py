@@ -2,17 +2,23 @@
 
 Layout. Samples are processed in chunks of ``chunk``; inside a chunk every computed node is one
 contiguous row of ``n_weights * chunk`` lanes (weight-major: lanes ``b*chunk .. b*chunk+chunk-1``
-hold weight b), so a whole chunk of node values stays in cache. Inputs do not depend on the
-weight, so the part of a node's sum that comes from the bias and the inputs is accumulated once
-per sample (``chunk`` lanes); only edges from hidden nodes are summed over all lanes, up to four
-edges per pass over the row. Each node's activation is applied block by block
+hold weight b) in one flat buffer. A row is given back once the last node that reads it is done
+and taken by the next node (``_slots``): the evaluation order stays the index order, the buffer
+holds only the rows still to be read (244 rather than 433 rows for the bench's 690-node network).
+Inputs do not depend on the weight, so the part of a node's sum that comes from the bias and the
+inputs is accumulated once per sample (``chunk`` lanes), for every node of the chunk before the
+hidden sums (the chunk's pixels stay in cache while they are read); edges from hidden nodes are
+summed over all lanes, up to four edges per pass over the row, the first pass starting from the
+input sums. Each node's activation is one call over its whole row with a per-lane weight
 (``wann.activation_kernels.activate_block``: the switch on the activation is outside the loop, so
-every loop is a straight SIMD loop; AVX2: 4 float64 lanes).
+every loop is a straight SIMD loop; AVX-512: 8 float64 lanes). Offsets into the buffers are uint64:
+numba wraps negative int64 indices, which keeps LLVM from vectorising ``vals[row + j]``.
 A node fed by the bias and inputs only has pre-activation ``w * acc``; when the weight series
 holds both w and -w (the default one does), the block of -w follows from the block of w through
 the activation's symmetry (the table's ``mirror``: sin, tanh odd; gauss, cos even;
-sigmoid(-x) = 1 - sigmoid(x)), which halves the transcendental work on such nodes (most nodes of
-an evolved MNIST network).
+sigmoid(-x) = 1 - sigmoid(x)), which halves the transcendental work on such nodes.
+Every lane sees the same operations in the same order as in the kernel before the speed work
+(``bench/mnist_baseline.py``): the logits are equal bit for bit.
 
 Transcendental functions come from ``wann.fastmath`` (branch-free polynomials that LLVM
 vectorises; numba's ``math.sin/exp/tanh`` are scalar libm calls, ~10 ns per element here). The
@@ -33,12 +39,14 @@ from wann.activation_kernels import BLOCK_FLAGS, MIRROR_OFFSET, MIRROR_SIGN, act
 from wann.fastmath import exp_neg
 from wann.network import Net
 
-DEFAULT_CHUNK = 128  # samples per chunk: 6 weights x 128 samples = 768 lanes (6 KB) per node row
+DEFAULT_CHUNK = 128  # samples per chunk: 6 weights x 128 samples = 768 lanes (6 KB) per node row;
+# 64 and 256 are 3-8 % slower on the bench (AMD EPYC, 1 MB L2)
 
 
 @njit(cache=True)
 def _slots(first, hid_ptr, hid_src, n_out):
-    """Row of each computed node in the value buffer, reused once every consumer is done; (slot [n_nodes], n_slots).
+    """(slot [n_nodes] uint64, n_slots): the row of each computed node in the value buffer; a row is reused
+    once every node that reads it is done.
 
     A node's row is taken before its sources' rows are given back, so it never overlaps a source;
     the outputs' rows are never given back (they are read after the last node).
@@ -80,7 +88,6 @@ def _logits(xt, first, in_ptr, in_src, in_cw, hid_ptr, hid_src, hid_cw, act, wei
     ``hid_*[hid_ptr[i]:hid_ptr[i+1]]`` (sources are node indices). ``mirror[b]`` is the index of an
     earlier weight equal to ``-weights[b]`` (or -1): a node fed by inputs only then gets block b
     from that block through the activation's symmetry instead of evaluating it again.
-    Offsets into the buffers are uint64: numba wraps negative int64 indices, which stops vectorisation.
     """
     n_samples = xt.shape[1]
     xf = xt.reshape(xt.size)  # flat view: input s's samples from (s - 1) * n_samples
