@@ -40,7 +40,7 @@ from wann.fastmath import exp_neg
 from wann.network import Net
 
 DEFAULT_CHUNK = 128  # samples per chunk: 6 weights x 128 samples = 768 lanes (6 KB) per node row;
-# 64 and 256 are 3-8 % slower on the bench (AMD EPYC, 1 MB L2)
+# on the bench's network (AMD EPYC, 1 MB L2 per core) 96, 160 and 256 are 1-5 % slower, 64 and 32 7-35 %
 
 
 @njit(cache=True)
