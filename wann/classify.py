@@ -11,7 +11,7 @@ hidden sums (the chunk's pixels stay in cache while they are read); edges from h
 summed over all lanes, up to four edges per pass over the row, the first pass starting from the
 input sums. Each node's activation is one call over its whole row with a per-lane weight
 (``wann.activation_kernels.activate_block``: the switch on the activation is outside the loop, so
-every loop is a straight SIMD loop; AVX-512: 8 float64 lanes). Offsets into the buffers are uint64:
+every loop is a straight SIMD loop: 8 float64 lanes with AVX-512). Offsets into the buffers are uint64:
 numba wraps negative int64 indices, which keeps LLVM from vectorising ``vals[row + j]``.
 A node fed by the bias and inputs only has pre-activation ``w * acc``; when the weight series
 holds both w and -w (the default one does), the block of -w follows from the block of w through
