@@ -66,3 +66,17 @@ def cpu_model() -> tuple[str, float]:
     model = re.search(r"model name\s*:\s*(.*)", info)
     mhz = re.search(r"cpu MHz\s*:\s*([0-9.]+)", info)
     return (model.group(1).strip() if model else "?"), (float(mhz.group(1)) / 1e3 if mhz else float("nan"))
+
+
+def paired_times(fns: list, repeats: int) -> list[float]:
+    """Median CPU time of each fn, the calls interleaved (fn0, fn1, fn0, ...) so that load on a shared
+    machine falls on all of them alike."""
+    for fn in fns:
+        fn()
+    times = [[] for _ in fns]
+    for _ in range(repeats):
+        for t, fn in zip(times, fns):
+            t0 = time.process_time()
+            fn()
+            t.append(time.process_time() - t0)
+    return [statistics.median(t) for t in times]

@@ -5,6 +5,8 @@ Network: a random genome grown with the real mutation operators to ~690 nodes (2
 set (no step), as the paper's champion. One individual = 6 shared weights x a 1000-image minibatch,
 logits and the cross-entropy per weight. Baselines, measured in the same run:
 
+- before: ``bench/mnist_baseline.py``, the kernel as it was before the speed work (calls interleaved with
+  the current kernel's; the bench checks that both give the same logits, bit for bit);
 - reference style: the reference's ``ann.act`` -- a dense [N, N] weight matrix and, per node,
   ``np.dot(node_values, W[:, i])`` then the activation in numpy, then softmax and -log;
 - numpy per node: ``wann.network.forward_numpy`` (sums only the real edges);
@@ -20,11 +22,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Callable
 
 for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
     os.environ.setdefault(_var, "1")  # one core, also for the reference style's np.dot
@@ -32,7 +32,8 @@ for _var in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
 import numpy as np  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from common import print_table, result_line  # noqa: E402
+import mnist_baseline as baseline  # noqa: E402
+from common import cpu_model, median_time, paired_times, print_table, result_line  # noqa: E402
 
 from wann import classify  # noqa: E402
 from wann.activations import apply as apply_act  # noqa: E402
@@ -42,17 +43,6 @@ from wann.network import compile_genome, forward, forward_numpy  # noqa: E402
 from wann.tasks.mnist import ACTIVATIONS  # noqa: E402
 
 WEIGHTS = np.array([-2.0, -1.0, -0.5, 0.5, 1.0, 2.0])
-
-
-def median_cpu_time(fn: Callable[[], object], repeats: int) -> float:
-    """Median CPU time of this process for ``fn()`` over ``repeats`` calls (after one warm-up call)."""
-    fn()
-    times = []
-    for _ in range(repeats):
-        t0 = time.process_time()
-        fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times)
 
 
 def grown_genome(n_nodes: int, n_conns: int, seed: int) -> Genome:
@@ -117,7 +107,7 @@ def main() -> None:
     ap.add_argument("--quick", action="store_true", help="fewer repeats (under a minute)")
     ap.add_argument("--data-dir", default="", help="MNIST folder (default: $WANN_MNIST_DIR, ../shared/data/mnist)")
     args = ap.parse_args()
-    repeats, base_repeats = (3, 1) if args.quick else (9, 3)
+    repeats, base_repeats = (5, 1) if args.quick else (21, 3)
 
     t0 = time.perf_counter()
     g = grown_genome(690, 1849, 0)
@@ -134,7 +124,12 @@ def main() -> None:
     def kernel(chunk: int = classify.DEFAULT_CHUNK):
         return classify.cross_entropy(classify.logits(net, xt, WEIGHTS, chunk), y)
 
+    def before():
+        return classify.cross_entropy(baseline.logits(net, xt, WEIGHTS, baseline.DEFAULT_CHUNK), y)
+
     ours = kernel()
+    same = all(np.array_equal(classify.logits(net, xt, WEIGHTS, c), baseline.logits(net, xt, WEIGHTS, c))
+               for c in (classify.DEFAULT_CHUNK, 32, 1000))
     with np.errstate(divide="ignore"):
         ref_loss = reference_style(g, x, y)
     finite = np.isfinite(ref_loss)
@@ -142,26 +137,41 @@ def main() -> None:
     print(f"cross-entropy per weight: {np.round(ours, 4).tolist()}")
     print(f"reference style: {np.round(ref_loss, 4).tolist()} (inf: a softmax probability underflowed "
           f"to 0); max relative difference where finite: {agree:.1e}")
+    print(f"logits equal to the kernel before, bit for bit (chunks {classify.DEFAULT_CHUNK}, 32, 1000): "
+          f"{'yes' if same else 'NO'}")
 
-    rows = []
-    t_kernel = median_cpu_time(kernel, repeats)
-    for chunk in (32, 1000):
-        t = median_cpu_time(lambda: kernel(chunk), repeats)
-        rows.append([f"batched kernel, chunk {chunk}", t * 1e3, t / t_kernel])
-    rows.insert(0, [f"batched kernel, chunk {classify.DEFAULT_CHUNK} (default)", t_kernel * 1e3, 1.0])
-    t_compile = median_cpu_time(lambda: compile_genome(g), repeats)
-    t_numba = median_cpu_time(lambda: [forward(net, x, w) for w in WEIGHTS], base_repeats)
+    t_kernel, t_before = paired_times([kernel, before], repeats)
+    rows = [[f"kernel before (bench/mnist_baseline.py), chunk {baseline.DEFAULT_CHUNK}", t_before * 1e3,
+             t_before / t_kernel],
+            [f"kernel now, chunk {classify.DEFAULT_CHUNK} (default)", t_kernel * 1e3, 1.0]]
+    for chunk in (32, 256, 1000):
+        t = median_time(lambda: kernel(chunk), repeats, time.process_time)
+        rows.append([f"kernel now, chunk {chunk}", t * 1e3, t / t_kernel])
+    t_compile = median_time(lambda: compile_genome(g), repeats, time.process_time)
+    t_numba = median_time(lambda: [forward(net, x, w) for w in WEIGHTS], base_repeats, time.process_time)
     rows.append(["numba scalar forward, per sample", t_numba * 1e3, t_numba / t_kernel])
-    t_np = median_cpu_time(lambda: [forward_numpy(g, x, w) for w in WEIGHTS], base_repeats)
+    t_np = median_time(lambda: [forward_numpy(g, x, w) for w in WEIGHTS], base_repeats, time.process_time)
     rows.append(["numpy per node (forward_numpy)", t_np * 1e3, t_np / t_kernel])
-    t_ref = median_cpu_time(lambda: reference_style(g, x, y), base_repeats)
+    t_ref = median_time(lambda: reference_style(g, x, y), base_repeats, time.process_time)
     rows.append(["reference style (dense np.dot per node)", t_ref * 1e3, t_ref / t_kernel])
-    print(f"\none individual = 6 weights x 1000 images; CPU time, median of {repeats} (baselines {base_repeats}), one core")
-    print_table(["evaluation", "ms/individual", "time / kernel"], rows)
+    model, ghz = cpu_model()
+    print(f"\none individual = 6 weights x 1000 images, float64; CPU: {model} at {ghz:.2f} GHz "
+          f"(LLVM target {llvm_cpu()})")
+    print(f"CPU time, one core, median of {repeats} (baselines {base_repeats}); before and now interleaved")
+    print_table(["evaluation", "ms/individual", "time / kernel now"], rows)
     print(f"(outside the kernel, per individual and generation: compile_genome {t_compile * 1e3:.1f} ms)")
-    print(result_line(ms_per_individual=t_kernel * 1e3, speedup_vs_numpy=t_ref / t_kernel,
-                      speedup_vs_forward_numpy=t_np / t_kernel, speedup_vs_numba_scalar=t_numba / t_kernel,
-                      compile_genome_ms=t_compile * 1e3, max_rel_diff_ce=agree))
+    print(result_line(ms_per_individual=t_kernel * 1e3, ms_per_individual_before=t_before * 1e3,
+                      speedup_vs_before=t_before / t_kernel, same_logits_as_before=int(same),
+                      speedup_vs_numpy=t_ref / t_kernel, speedup_vs_forward_numpy=t_np / t_kernel,
+                      speedup_vs_numba_scalar=t_numba / t_kernel, compile_genome_ms=t_compile * 1e3,
+                      max_rel_diff_ce=agree))
+
+
+def llvm_cpu() -> str:
+    """The CPU name LLVM compiles numba kernels for (its SIMD width follows from it)."""
+    import llvmlite.binding as llvm
+
+    return llvm.get_host_cpu_name()
 
 
 if __name__ == "__main__":

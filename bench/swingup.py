@@ -14,7 +14,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import statistics
 import sys
 import time
 from pathlib import Path
@@ -23,7 +22,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.dirname(__file__))
 import swingup_baseline as baseline  # noqa: E402
-from common import cpu_model, grown_genome, median_time, print_table, result_line  # noqa: E402
+from common import cpu_model, grown_genome, median_time, paired_times, print_table, result_line  # noqa: E402
 
 from envs import swingup as env  # noqa: E402
 from wann.activations import apply as apply_act  # noqa: E402
@@ -70,20 +69,6 @@ def reference_style_steps(genome: Genome, w: float, state: np.ndarray, n_steps: 
         if abs(x) > env.X_THRESHOLD:
             x = 0.0  # keep stepping: the baseline is timed per step
     return n_steps
-
-
-def paired_times(fns: list, repeats: int) -> list[float]:
-    """Median CPU time of each fn, the calls interleaved (fn0, fn1, fn0, ...) so that load on a shared
-    machine falls on all of them alike."""
-    for fn in fns:
-        fn()
-    times = [[] for _ in fns]
-    for _ in range(repeats):
-        for t, fn in zip(times, fns):
-            t0 = time.process_time()
-            fn()
-            t.append(time.process_time() - t0)
-    return [statistics.median(t) for t in times]
 
 
 def forward_split(net, n_lanes: int, repeats: int) -> tuple[float, float]:

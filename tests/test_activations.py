@@ -53,7 +53,7 @@ def _kernels(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
     vals[0], vals[1] = 1.0, x
     forward_lanes(vals, 2, net.indptr, net.src, net.cw, net.act, np.ones(x.size), x.size)
     block = np.empty_like(x)
-    activate_block(aid, x.copy(), block, 1.0)
+    activate_block(aid, x.copy(), 0, 0, np.ones(x.size), 0, block, 0, 1, x.size)
     return {"scalar": forward(net, x[:, None], 1.0)[:, 0], "lanes": vals[3], "classify": block}
 
 

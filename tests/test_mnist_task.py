@@ -86,6 +86,36 @@ def test_every_activation_and_any_chunk_size(chunk):
     assert seen == set(ALL)
 
 
+def test_value_rows_are_reused_only_when_no_reader_is_left():
+    """A node's row is never the row of a node that is still to be read (or of an output)."""
+    for seed in range(5):
+        net = compile_genome(mnist_genome(seed, n_mutations=150))
+        _, _, _, hid_ptr, hid_src, _ = classify.split_edges(net)
+        slot, n_slots = classify._slots(net.first, hid_ptr, hid_src, net.n_out)
+        last = np.arange(net.n_nodes)
+        for i in range(net.first, net.n_nodes):
+            last[hid_src[hid_ptr[i]:hid_ptr[i + 1]]] = i
+        last[net.n_nodes - net.n_out:] = net.n_nodes  # outputs are read after the last node
+        for i in range(net.first, net.n_nodes):
+            live = [j for j in range(net.first, i) if last[j] >= i]
+            assert slot[i] not in set(slot[live].tolist()), (seed, i)
+        assert slot[net.first:].max() + 1 == n_slots < net.n_nodes - net.first
+
+
+def test_activate_block_with_a_shared_input_equals_one_block_at_a_time():
+    from wann.activation_kernels import activate_block
+
+    rng = np.random.default_rng(0)
+    x, w = rng.normal(0, 3, 40), np.repeat([-2.0, 0.5, 1.0], 40)
+    for aid in ALL:
+        together = np.empty(120)
+        activate_block(aid, x, 0, 0, w, 0, together, 0, 3, 40)
+        for b in range(3):
+            alone = np.empty(40)
+            activate_block(aid, x, 0, 0, w[40 * b:], 0, alone, 0, 1, 40)
+            assert np.array_equal(together[40 * b : 40 * (b + 1)], alone), aid
+
+
 def test_mirrored_weights_equal_separate_evaluation(train_subset):
     """Blocks of -w derived through the activation's symmetry equal evaluating -w on its own."""
     x, _ = train_subset

@@ -12,7 +12,7 @@ table, clear the cache (``find wann envs -name '*.nb[ic]' -delete``).
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from wann.activations import mirror_table
 from wann.fastmath import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
@@ -107,57 +107,87 @@ def _widest(row, w, n):
 
 
 @njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
-def activate_block(aid, x, out, w):
-    """out[:] = act_aid(w * x[:]) (x and out must not overlap); NaN for an unknown id."""
-    n = out.size
+def activate_block(aid, x, xo, xs, w, wo, out, oo, nb, n):
+    """Blocks b < nb of n lanes: out[oo + b n + j] = act_aid(w[wo + b n + j] * x[xo + b xs + j]), j < n;
+    NaN for an unknown id. ``xs = 0`` reads the same x for every block. out's range must not overlap x's or w's.
+
+    Offsets into whole arrays (no slices), as uint64: numba wraps negative int64 indices, which keeps
+    LLVM from vectorising ``x[xo + j]``. sin and cos check the bound of their exact range in the same loop.
+    """
+    xo, xs, wo, oo, nb, n = uint64(xo), uint64(xs), uint64(wo), uint64(oo), uint64(nb), uint64(n)
     if aid == 1:
-        for j in range(n):
-            out[j] = w * x[j]
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = w[wb + j] * x[xb + j]
     elif aid == 2:
-        for j in range(n):
-            out[j] = 1.0 if w * x[j] > 0.0 else 0.0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = 1.0 if w[wb + j] * x[xb + j] > 0.0 else 0.0
     elif aid == 3:
-        for j in range(n):
-            out[j] = sin_pi_bounded(w * x[j])
-        _redo_wide(aid, x, out, w)
+        wide = 0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = sin_pi_bounded(v)
+                wide += 0 if abs(v) < PI_X_EXACT else 1
+        if wide:
+            _redo_wide(aid, x, xo, xs, w, wo, out, oo, nb, n)
     elif aid == 4:
-        for j in range(n):
-            v = w * x[j]
-            out[j] = exp_neg(-(v * v) / 2.0)
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = exp_neg(-(v * v) / 2.0)
     elif aid == 5:
-        for j in range(n):
-            out[j] = tanh(w * x[j])
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = tanh(w[wb + j] * x[xb + j])
     elif aid == 6:
-        for j in range(n):
-            out[j] = (tanh(w * x[j] / 2.0) + 1.0) / 2.0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = (tanh(w[wb + j] * x[xb + j] / 2.0) + 1.0) / 2.0
     elif aid == 7:
-        for j in range(n):
-            out[j] = -(w * x[j])
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = -(w[wb + j] * x[xb + j])
     elif aid == 8:
-        for j in range(n):
-            out[j] = abs(w * x[j])
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                out[ob + j] = abs(w[wb + j] * x[xb + j])
     elif aid == 9:
-        for j in range(n):
-            v = w * x[j]
-            out[j] = v if v > 0.0 else 0.0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = v if v > 0.0 else 0.0
     elif aid == 10:
-        for j in range(n):
-            out[j] = cos_pi_bounded(w * x[j])
-        _redo_wide(aid, x, out, w)
+        wide = 0
+        for b in range(nb):
+            xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+            for j in range(n):
+                v = w[wb + j] * x[xb + j]
+                out[ob + j] = cos_pi_bounded(v)
+                wide += 0 if abs(v) < PI_X_EXACT else 1
+        if wide:
+            _redo_wide(aid, x, xo, xs, w, wo, out, oo, nb, n)
     else:
-        for j in range(n):
-            out[j] = np.nan
+        for j in range(nb * n):
+            out[oo + j] = np.nan
 
 
 @njit(cache=True, error_model="numpy", fastmath=BLOCK_FLAGS)
-def _redo_wide(aid, x, out, w):
+def _redo_wide(aid, x, xo, xs, w, wo, out, oo, nb, n):
     """Redo sin (3) / cos (10) lanes whose argument is beyond the bounded forms' exact range (or NaN)."""
-    m = 0.0
-    for j in range(out.size):
-        v = abs(w * x[j])
-        m = m if v <= m else v
-    if m < PI_X_EXACT:
-        return
-    for j in range(out.size):
-        if not abs(w * x[j]) < PI_X_EXACT:
-            out[j] = sin_pi(w * x[j]) if aid == 3 else cos_pi(w * x[j])
+    for b in range(nb):
+        xb, wb, ob = xo + b * xs, wo + b * n, oo + b * n
+        for j in range(n):
+            v = w[wb + j] * x[xb + j]
+            if not abs(v) < PI_X_EXACT:
+                out[ob + j] = sin_pi(v) if aid == 3 else cos_pi(v)
