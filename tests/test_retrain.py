@@ -225,3 +225,15 @@ def test_new_early_bird_ratios_train_the_same_large_model_again(tmp_path):
     (tmp_path / "s" / "seed_0" / "eb_ticket_p0.7.json").unlink()
     with pytest.raises(PruneError, match="does not reproduce"):
         _study(tmp_path, prune_ratios=(0.5, 0.7), **kw)
+
+
+def test_the_figure_takes_seeds_of_equal_accuracy(tmp_path):
+    """Three equal accuracies whose mean rounds below them once scaled to percent (a crash once)."""
+    from prune_baselines.retrain.tables import write_figure
+    x = 0.9004002001000501
+    assert (100 * np.array([x] * 3)).mean() < 100 * x
+    base = {"prune_ratio": 0.5, "train_flops": 1.0, "total_train_flops": 1.0}
+    records = [{**base, "arm": "large", "prune_ratio": 0.0, "test_accuracy": 0.98, "seed": s} for s in range(3)]
+    records += [{**base, "arm": "finetune", "test_accuracy": x, "seed": s} for s in range(3)]
+    config = RetrainConfig().model_dump(mode="json")
+    assert write_figure(tmp_path / "f.png", config, records).stat().st_size > 0

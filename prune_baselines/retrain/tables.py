@@ -104,8 +104,8 @@ def write_figure(path: Path, config: dict, records: list[dict]) -> Path:
                     v = 100 * v
                 xs.append(i + (j - (len(arms) - 1) / 2) * 0.8 / max(len(arms), 1))
                 mean.append(v.mean())
-                lo.append(v.mean() - v.min())
-                hi.append(v.max() - v.mean())
+                lo.append(max(0.0, v.mean() - v.min()))  # equal values: the mean may round past them
+                hi.append(max(0.0, v.max() - v.mean()))
             ax.errorbar(xs, mean, yerr=[lo, hi], fmt="o", capsize=3, label=arm)
         ax.set_xticks(range(len(ratios)), [f"{100 * r:g}%" for r in ratios])
         ax.set_xlabel(f"{config['structure']} pruned")
