@@ -46,8 +46,9 @@ def series(records: list[dict], key: str, scale: float = 1.0) -> tuple[np.ndarra
     groups = [by_count[c] for c in sorted(by_count, reverse=True)]
     x = np.array([100.0 * np.mean([r["density"] for r in g]) for g in groups])
     values = [np.array([scale * r[key] for r in g], dtype=float) for g in groups]
-    return (x, np.array([v.mean() for v in values]), np.array([v.min() for v in values]),
-            np.array([v.max() for v in values]))
+    lo, hi = np.array([v.min() for v in values]), np.array([v.max() for v in values])
+    # the mean of equal values can round past them: kept within [min, max] (error bars must not be negative)
+    return x, np.clip(np.array([v.mean() for v in values]), lo, hi), lo, hi
 
 
 def lottery_figure(result: Result):

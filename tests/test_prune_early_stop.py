@@ -188,3 +188,10 @@ def test_bad_early_stopping_settings_are_one_line_errors_and_write_nothing(args,
     assert main([*TINY, *args, "--out", str(tmp_path / "o")]) == 2
     assert capsys.readouterr().err == f"error: {msg}\n"
     assert not (tmp_path / "o").exists()
+
+
+def test_series_mean_stays_within_min_and_max_for_equal_seeds():
+    x = 0.9004002001000501  # 100 * x three times averages below 100 * x
+    records = [{"connections": 10, "density": 0.5, "acc": x, "seed": s} for s in range(3)]
+    _, mean, lo, hi = series(records, "acc", 100.0)
+    assert lo[0] <= mean[0] <= hi[0] and mean[0] == 100 * x
