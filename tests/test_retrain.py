@@ -146,7 +146,7 @@ def test_an_early_bird_that_never_emerges_is_the_full_training_ticket(tmp_path):
         ft, eb = (next(r for r in records if r["seed"] == seed and r["arm"] == a) for a in ("finetune", "early_bird"))
         assert eb["emergence_epoch"] is None and eb["search_epochs"] == 6 and eb["epochs_saved"] == 0
         assert eb["test_accuracy"] == ft["test_accuracy"] and eb["loss"] == ft["loss"]
-    assert (tmp_path / "s" / "seed_0" / "early_bird_distances.png").stat().st_size > 0
+    assert (tmp_path / "s" / "early_bird_distances.png").stat().st_size > 0
 
 
 def test_an_early_bird_drawn_at_the_window_saves_the_rest_of_training(tmp_path):

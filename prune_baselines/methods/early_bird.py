@@ -108,8 +108,8 @@ def run(ctx: Context, seed: int) -> None:
 def write_figure(path: Path, records: list[dict]) -> None:
     """One heat map per target of its masks' distance matrix (the paper's Fig. 2), emergence marked."""
     panels = [(f"{r['connections']:,} weights: " + emergence_text(r["emergence_epoch"], r["search_epochs"]),
-               np.asarray(r["early_bird_distances"])) for r in records]
-    write_distance_figure(path, panels, f"Early-Bird mask distances, seed {records[0]['seed']}")
+               np.asarray(r["early_bird_distances"]), None) for r in records]
+    write_distance_figure(path, [panels], f"Early-Bird mask distances, seed {records[0]['seed']}")
 
 
 def check(cfg) -> None:

@@ -29,7 +29,8 @@ Folder (plain JSON, CSV, PNG and ``.npz`` read without pickles)::
     seed_<s>/eb_ticket_p<p>.npz     the Early-Bird ticket's drawing epoch parameters (+ .json: when, and the
                                     distances between the masks of all epochs of the large model's training)
     seed_<s>/<arm>_p<p>.json        one point's record
-    seed_<s>/early_bird_distances.png  the Early-Bird search's mask distances per ratio (You et al., Fig. 2)
+    early_bird_distances.png        the Early-Bird search's mask distances between epochs, a row per ratio and
+                                    a panel per seed (You et al., Fig. 2)
 
 A record: seed, model, structure, arm, prune_ratio (0 for ``large``), optimizer, lr, momentum (SGD), batch_size,
 weight_decay (the arm's training), epochs (this arm's training), train_flops (this arm's), total_epochs and
@@ -70,6 +71,7 @@ from .tables import FIGURE, write_figure, write_tables
 
 NOT_IN_IDENTITY = ("prune_ratios", "arms", "eb_window", "eb_eps")
 """Settings that add points to a folder rather than change them."""
+DISTANCES = "early_bird_distances.png"
 FRESH, DATA_ORDER = 97, 1
 """Derived-seed tags of the scratch arms' fresh initialisation and of the arms' data order (one per seed and
 ratio, shared by the arms: their differences are not the data order's; an Early-Bird ticket that never emerged
@@ -271,17 +273,29 @@ class Study:
             jobs = [(arm, r) for r in c.prune_ratios for arm in c.arms]
             for arm, r in each(jobs, f"[seed {seed}] points", self.progress, unit="point"):
                 self.point(seed, arm, r, large, rec, init, tickets)
-            if tickets:
-                panels = [(f"prune {100 * r:g}% of {c.structure}: " + emergence_text(t["emergence_epoch"],
-                                                                                   t["search_epochs"]),
-                           np.asarray(t["distances"])) for r, t in sorted(tickets.items())]
-                write_distance_figure(self.out / f"seed_{seed}" / "early_bird_distances.png", panels,
-                                      f"Early-Bird mask distances, {c.model}, seed {seed} (dashed: the ticket)",
-                                      [t["emergence_epoch"] for _, t in sorted(tickets.items())])
             write_tables(self.out, self.provenance)
         records = write_tables(self.out, self.provenance)
         write_figure(self.out / FIGURE, c.model_dump(mode="json"), records)
+        if "early_bird" in c.arms:
+            self.write_distances()
         return records
+
+    def write_distances(self) -> None:
+        """early_bird_distances.png: a row per prune ratio, a panel per seed (every seed in the folder)."""
+        c, rows = self.cfg, []
+        for r in c.prune_ratios:
+            row = []
+            for path in sorted(self.out.glob(f"seed_*/eb_ticket_{tag(r)}.json"),
+                               key=lambda p: int(p.parent.name.split("_")[1])):
+                t = json.loads(path.read_text())
+                row.append((f"{path.parent.name.replace('_', ' ')}, {100 * r:g}% of {c.structure}: "
+                            + emergence_text(t["emergence_epoch"], t["search_epochs"]), np.asarray(t["distances"]),
+                            t["emergence_epoch"]))
+            if row:
+                rows.append(row)
+        if rows:
+            write_distance_figure(self.out / DISTANCES, rows, f"Early-Bird mask distances between epochs, {c.model} "
+                                  f"(window {c.eb_window}, eps {c.eb_eps:g}; dashed: the ticket's epoch)")
 
 
 def run_study(cfg: RetrainConfig, data: Dataset, out, **kw) -> list[dict]:

@@ -31,6 +31,7 @@ def is_study(folder: Path) -> bool:
 def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
     """(title, subtitle, sections) of the study ``folder``; the figure is drawn into ``tmp``."""
     from prune_baselines.errors import PruneError
+    from prune_baselines.retrain.study import DISTANCES
     from prune_baselines.retrain.tables import FIGURE, load_study, summary, write_figure
 
     try:
@@ -51,10 +52,11 @@ def build(folder: Path, tmp: Path) -> tuple[str, str, list]:
                                           "mean over seeds; bars from the minimum to the maximum")))
         rows = [[h.cell(r.get(k), scale) for k, _, scale in COLUMNS] for r in records]
         sections.append(h.section("points", "Every point", h.table([t for _, t, _ in COLUMNS], rows)))
-        eb = sorted(folder.glob("seed_*/early_bird_distances.png"))
-        if eb:
+        eb = folder / DISTANCES
+        if eb.is_file():
             sections.append(h.section("early-bird", "Early-Bird mask distances",
-                                      *(h.image(p, f"mask distances, {p.parent.name}", p.parent.name) for p in eb)))
+                                      h.image(eb, "mask distances between epochs", "a row per prune ratio, a "
+                                              "panel per seed; dashed: the epoch the ticket was drawn")))
     title = f"retraining study: {cfg.get('structure', '?')} of {cfg.get('model', '?')} ({folder.name})"
     return title, f"study folder {folder}", sections
 
