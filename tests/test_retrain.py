@@ -173,7 +173,9 @@ def test_resume_adds_points_and_refuses_other_settings(tmp_path):
     assert [r for r in again if r["arm"] == "scratch_e"] == [r for r in first if r["arm"] == "scratch_e"]
     with pytest.raises(PruneError, match="differs in finetune_lr, lr"):
         _study(tmp_path, structure="units", arms=("scratch_e",), seeds=(0,), lr=0.01)
-    assert load_study(folder)[0]["arms"] == ["finetune", "scratch_e"]
+    _study(tmp_path, structure="units", arms=("ticket",), seeds=(0,), prune_ratios=(0.7,))
+    config = load_study(folder)[0]
+    assert config["arms"] == ["finetune", "ticket", "scratch_e"] and config["prune_ratios"] == [0.5, 0.7]
 
 
 def test_settings_rules():

@@ -65,7 +65,7 @@ from ..models import MLP, build_model, get_state, set_state
 from ..progress import each
 from ..results import atomic_write_text, load_npz, save_npz
 from ..train import TrainStats, evaluate, train
-from .settings import RetrainConfig
+from .settings import ARMS, RetrainConfig
 from .structures import STRUCTURES, fresh
 from .tables import FIGURE, write_figure, write_tables
 
@@ -126,9 +126,12 @@ class Study:
                 why = f"differs in {', '.join(diff)}" if diff else f"was run on {old_data} data"
                 raise PruneError(f"{self.out} holds another retraining study ({why}); choose another --out folder")
             self.provenance["seeds"] = sorted(set(old["provenance"]["seeds"]) | set(self.cfg.seeds))
+        config = self.cfg.model_dump(mode="json")
+        if path.exists():  # the folder's arms and ratios: every run's
+            config["arms"] = [a for a in ARMS if a in {*config["arms"], *old["config"].get("arms", [])}]
+            config["prune_ratios"] = sorted({*config["prune_ratios"], *old["config"].get("prune_ratios", [])})
         self.out.mkdir(parents=True, exist_ok=True)
-        atomic_write_text(path, json.dumps({"config": self.cfg.model_dump(mode="json"),
-                                            "provenance": self.provenance}, indent=1))
+        atomic_write_text(path, json.dumps({"config": config, "provenance": self.provenance}, indent=1))
 
     # models ------------------------------------------------------------------------------------
     def new_model(self, seed: int) -> nn.Module:
