@@ -91,7 +91,8 @@ def test_batches_cover_the_population_once(n, workers):
     assert np.array_equal(np.sort(np.concatenate(batches)), np.arange(n))
     assert len(batches) <= max(1, n // MIN_BATCH) and len(batches) <= BATCHES_PER_WORKER * workers
     if n >= BATCHES_PER_WORKER * workers * MIN_BATCH:
-        assert len(batches) == BATCHES_PER_WORKER * workers > workers  # dynamic balance: more batches than workers
+        assert len(batches) == BATCHES_PER_WORKER * workers  # every worker busy
+    assert _batches(0, workers) == []
 
 
 def test_ray_is_the_default_backend_on_all_cores():
