@@ -74,9 +74,19 @@ def cli(*args, env=None, **kw):
 
 # ---- no Ray needed ----------------------------------------------------------------------------------
 
-def test_pack_unpack_round_trip():
+@pytest.mark.parametrize("tuned", [False, True])
+def test_pack_unpack_round_trip(tuned):
     nets, _ = nets_and_seeds(7)
-    back = unpack_nets(pack_nets(nets))
+    if tuned:  # one net with its own weights: the batch carries every multiplier
+        g = random_genome(3, n_mutations=30)
+        g.conn_weight = np.linspace(-1.0, 2.0, g.conn_src.size)
+        nets[2] = compile_genome(g)
+    packed = pack_nets(nets)
+    assert packed[4].size == (sum(n.cw.size for n in nets) if tuned else 0)
+    packed = tuple(x.copy() for x in packed)
+    for x in packed:
+        x.flags.writeable = False  # as Ray hands them over
+    back = unpack_nets(packed)
     assert len(back) == 7
     for a, b in zip(nets, back):
         assert (a.n_in, a.n_out, a.shared) == (b.n_in, b.n_out, b.shared)

@@ -51,20 +51,25 @@ Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def pack_nets(nets: Sequence[Net]) -> Packed:
-    """Concatenate nets into flat arrays: header int64 [B, 5] (n_in, n_out, nodes, edges, shared), act, indptr, src, cw."""
+    """Concatenate nets into flat arrays: header int64 [B, 5] (n_in, n_out, nodes, edges, shared); act, indptr,
+    src int32; cw float64, empty when every multiplier is 1 (weight agnostic nets): a batch stays small
+    enough for Ray to send inline rather than through its object store."""
     header = np.array([[n.n_in, n.n_out, n.act.size, n.src.size, int(n.shared)] for n in nets],
                       dtype=np.int64).reshape(len(nets), 5)
+    cw = np.concatenate([n.cw for n in nets]).astype(np.float64)
     return (header,
-            np.concatenate([n.act for n in nets]).astype(np.int64),
-            np.concatenate([n.indptr for n in nets]).astype(np.int64),
-            np.concatenate([n.src for n in nets]).astype(np.int64),
-            np.concatenate([n.cw for n in nets]).astype(np.float64))
+            np.concatenate([n.act for n in nets]).astype(np.int32),
+            np.concatenate([n.indptr for n in nets]).astype(np.int32),
+            np.concatenate([n.src for n in nets]).astype(np.int32),
+            cw if np.any(cw != 1.0) else cw[:0])
 
 
 def unpack_nets(packed: Packed) -> list[Net]:
-    """The nets of ``pack_nets``: writable contiguous views into one copy of each array (numba sees the
-    array types of compiled nets; Ray's arrays are read-only)."""
-    header, act, indptr, src, cw = (np.array(x) for x in packed)
+    """The nets of ``pack_nets``: writable contiguous int64/float64 views into one copy of each array (numba
+    sees the array types of compiled nets; Ray's arrays are read-only)."""
+    header, act, indptr, src, cw = packed
+    act, indptr, src = (x.astype(np.int64) for x in (act, indptr, src))
+    cw = np.array(cw) if cw.size else np.ones(src.size)
     nets, a, p, e = [], 0, 0, 0
     for n_in, n_out, n_nodes, n_edges, shared in header.tolist():
         nets.append(Net(n_in, n_out, act[a : a + n_nodes], indptr[p : p + n_nodes + 1], src[e : e + n_edges],
