@@ -6,7 +6,8 @@ phase's wall time summed over the generations:
 
 - compile: ``compile_genome`` of the population;
 - evaluate: the population's evaluation (the evaluator's first call of a generation), and the champion check
-  (its further calls: the generation's best re-scored on fresh seeds);
+  (its further calls: the generation's best re-scored on fresh seeds; the time the run waits for it, beyond the
+  breeding it overlaps on Ray);
 - rank: NSGA-II fronts and crowding (``nsga_rank``); breed: the rest of ``Search.tell`` (culling, elites,
   tournaments, mutation);
 - log + champion file: the run's reporters; checkpoint: ``Run.checkpoint``; other: the rest of ``Run.run``.
@@ -67,11 +68,14 @@ class PhasedEvaluator:
         self.inner, self.clock, self.calls, self.generation = inner, clock, 0, -1
 
     def evaluate(self, nets, seeds, stop=None):
-        t0 = time.perf_counter()
-        out = self.inner.evaluate(nets, seeds, stop)
-        self.clock.seconds["evaluate population" if self.calls == 0 else "champion check"] += time.perf_counter() - t0
+        return self.submit(nets, seeds)(stop)
+
+    def submit(self, nets, seeds):
+        """The inner submission, its submit and result timed (the breeding it overlaps is not)."""
+        phase = "evaluate population" if self.calls == 0 else "champion check"
         self.calls += 1
-        return out
+        result = self.clock.wrap(self.inner.submit, phase)(nets, seeds)
+        return self.clock.wrap(result, phase)
 
 
 def phases(generations: int, make_evaluator) -> tuple[dict[str, float], float, float]:

@@ -9,13 +9,13 @@
    second node, one CPU each; actors land on both nodes), divided by the number of batches the evaluator cuts
    a generation into.
 3. The model: a generation on n workers takes ``D + E / min(n, k) + o * k``, k = k(n) the evaluator's batch
-   count (``BATCHES_PER_WORKER`` per worker, at least ``MIN_BATCH`` nets each: 8 batches at n = 2, 48 from
-   n = 12 on, so no more than 48 workers are ever busy with a population of 192).
-   Assumptions: the driver's work does not overlap evaluation (true as built); evaluation divides evenly over
-   the workers (batches are strided over the population and handed out dynamically; the largest batch bounds
-   it from below, which the model ignores); the driver pays o per batch one after another; o on loopback (a
-   real network adds its latency per batch); every core as fast as this one. The model's n = 2 is checked
-   against a measured Ray run of the same search (``--check-ray``).
+   count (``BATCHES_PER_WORKER`` per worker, at least ``MIN_BATCH`` nets each: 2 batches at n = 2, 48 from
+   n = 48 on, so no more than 48 workers are ever busy with a population of 192).
+   Assumptions: the driver's work does not overlap evaluation (true as built, but for the breeding, which
+   overlaps the champion check); evaluation divides evenly over the workers (batches are strided over the
+   population; the largest batch bounds it from below, which the model ignores); the driver pays o per batch
+   one after another; o on loopback (a real network adds its latency per batch); every core as fast as this
+   one. The model's n = 2 is checked against a measured Ray run of the same search (``--check-ray``).
 
     python bench/scaling.py [--generations N] [--check-ray]
 """
@@ -47,16 +47,25 @@ CORES = (1, 2, 8, 32, 96)
 
 
 class TimedEvaluator:
-    """Wraps an evaluator; keeps the seconds of each ``evaluate`` call."""
+    """Wraps an evaluator; keeps the seconds of each ``evaluate`` call (a submission: its submit and result)."""
 
     def __init__(self, inner) -> None:
         self.inner, self.seconds = inner, []
 
     def evaluate(self, nets, seeds, stop=None):
+        return self.submit(nets, seeds)(stop)
+
+    def submit(self, nets, seeds):
         t0 = time.perf_counter()
-        out = self.inner.evaluate(nets, seeds, stop)
-        self.seconds.append(time.perf_counter() - t0)
-        return out
+        result = self.inner.submit(nets, seeds)
+        spent = time.perf_counter() - t0
+
+        def timed(stop=None):
+            t1 = time.perf_counter()
+            out = result(stop)
+            self.seconds.append(spent + time.perf_counter() - t1)
+            return out
+        return timed
 
     def close(self) -> None:
         self.inner.close()

@@ -1,9 +1,11 @@
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 from tests.helpers import random_genome
 from wann.activations import ALL
-from wann.genome import HIDDEN
+from wann.genome import HIDDEN, GenomeError
 from wann.network import compile_genome, forward, forward_numpy
 
 WEIGHTS = [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]
@@ -46,6 +48,25 @@ def test_hidden_node_that_reaches_no_output_is_dropped_without_changing_outputs(
     assert net.n_nodes < g.node_id.size
     x = np.random.default_rng(1).normal(size=(16, 5))
     np.testing.assert_allclose(forward(net, x, 1.5), forward_numpy(g, x, 1.5), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("phenotype", ["enabled", "reference"])
+def test_compiled_net_computes_the_expressed_genes(phenotype):
+    for seed in range(10):
+        g = replace(random_genome(seed, n_in=5, n_out=2, n_mutations=80), phenotype=phenotype)
+        x = np.random.default_rng(seed).normal(0, 2, size=(16, 5))
+        np.testing.assert_allclose(forward(compile_genome(g), x, 0.5), forward_numpy(g, x, 0.5),
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_a_cycle_does_not_compile():
+    g = random_genome(2, n_mutations=60)
+    a, b = g.node_id[g.node_kind == HIDDEN][:2]
+    g.conn_innov = np.append(g.conn_innov, [10_000, 10_001])
+    g.conn_src, g.conn_dst = np.append(g.conn_src, [a, b]), np.append(g.conn_dst, [b, a])
+    g.conn_enabled = np.append(g.conn_enabled, [True, True])
+    with pytest.raises(GenomeError, match="cycle"):
+        compile_genome(g)
 
 
 def test_compiled_order_is_topological():

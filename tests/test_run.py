@@ -128,3 +128,41 @@ def test_log_statistics_equal_a_recomputation_from_the_scores(tmp_path):
         assert row["best_mean"] == float(mean.max()) and row["best_max"] == float(best[i])
         assert row["best_conns"] == int(c[i]) and row["mean_conns"] == float(c.mean())
     assert len({r["best_mean"] for r in rows}) > 1 and any(r["best_mean"] > r["median_fitness"] for r in rows)
+
+
+class AbortedCheck(SerialEvaluator):
+    """A second Ctrl-C during the first champion check, after the next generation was bred beside it."""
+
+    def __init__(self, task, weights):
+        super().__init__(task, weights)
+        self.aborted = False
+
+    def submit(self, nets, seeds):
+        result = super().submit(nets, seeds)
+
+        def abort_once(stop=None):
+            if not self.aborted:
+                self.aborted = True
+                raise KeyboardInterrupt
+            return result(stop)
+        return abort_once
+
+
+def test_an_abandoned_champion_check_undoes_the_generation(tmp_path):
+    run_to(tmp_path / "a", 6)
+    run = Run.create(config_from_dict(SMALL, []), tmp_path / "b", {})
+    ev = AbortedCheck(run.task, run.cfg.search.weights)
+    while run.generation < 6:
+        before = ([g.to_dict() for g in run.search.population], run.search.state(), run.eval_rng.bit_generator.state)
+        try:
+            run.step(ev)
+        except KeyboardInterrupt:
+            after = ([g.to_dict() for g in run.search.population], run.search.state(),
+                     run.eval_rng.bit_generator.state)
+            assert after == before  # nothing of the generation happened, though its children were bred
+    assert ev.aborted
+    assert strip(read_log(tmp_path / "a")) == strip(read_log(tmp_path / "b"))
+    run.checkpoint()
+    (sa, pa), (sb, pb) = (ckpt.load(tmp_path / p) for p in "ab")
+    sa.pop("elapsed"), sb.pop("elapsed")
+    assert sa == sb and [g.to_dict() for g in pa] == [g.to_dict() for g in pb]

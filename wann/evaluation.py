@@ -24,12 +24,19 @@ from wann.tasks import Task
 
 NONFINITE = -np.inf  # the score of a rollout whose return or network output is not finite
 
+Result = Callable[..., np.ndarray]  # result(stop=None) -> scores of a submission (``Evaluator.submit``)
+
 
 class Evaluator(Protocol):
     def evaluate(self, nets: Sequence[Net], seeds: Sequence[int],
                  stop: Callable[[], bool] | None = None) -> np.ndarray:
         """Scores [P, n_weights, n_rollouts]; ``stop()`` is polled between pieces of work and,
         once True, the call raises KeyboardInterrupt (from Python code, never inside a kernel)."""
+        ...
+
+    def submit(self, nets: Sequence[Net], seeds: Sequence[int]) -> Result:
+        """``evaluate`` in two halves, so the caller can work while it runs: the returned
+        ``result(stop=None)`` gives ``evaluate(nets, seeds, stop)``'s scores; one submission at a time."""
         ...
 
     def close(self) -> None: ...
@@ -67,6 +74,10 @@ class SerialEvaluator:
     def evaluate(self, nets: Sequence[Net], seeds: Sequence[int],
                  stop: Callable[[], bool] | None = None) -> np.ndarray:
         return score_batch(self.task, self.weights, nets, seeds, stop)
+
+    def submit(self, nets: Sequence[Net], seeds: Sequence[int]) -> Result:
+        """Scores nothing yet: ``result(stop)`` calls ``evaluate``."""
+        return lambda stop=None: self.evaluate(nets, seeds, stop)
 
     def close(self) -> None:
         pass

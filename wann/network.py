@@ -18,7 +18,7 @@ from numba import njit
 
 from wann.activation_kernels import activate, activate_row
 from wann.activations import apply as apply_act
-from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome, children_csr
+from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome, GenomeError, _kahn, children_csr
 
 
 @dataclass(frozen=True)
@@ -66,37 +66,71 @@ def _reaches_output(topo, s_row, d_row, is_hidden, is_output):
     return useful
 
 
-def compile_genome(genome: Genome) -> Net:
-    """Turn a genome into a Net (only expressed connections, only nodes that matter)."""
-    kind = genome.node_kind
-    enabled = genome.expressed
-    s_row = genome.index_of(genome.conn_src[enabled])
-    d_row = genome.index_of(genome.conn_dst[enabled])
-    weights = np.ones(s_row.size) if genome.conn_weight is None else genome.conn_weight[enabled]
-
-    # keep hidden nodes from which an output is reachable through expressed edges
-    topo = genome.topological_order()
-    useful = _reaches_output(topo, s_row, d_row, kind == HIDDEN, kind == OUTPUT)
-    hidden = topo[useful[topo] & (kind[topo] == HIDDEN)]
-    by_id = np.argsort(genome.node_id, kind="stable")
-    k = kind[by_id]
-    rows = np.concatenate([by_id[k == BIAS], by_id[k == INPUT], hidden, by_id[k == OUTPUT]]).astype(np.int64)
-
-    new_index = np.full(genome.node_id.size, -1, dtype=np.int64)
-    new_index[rows] = np.arange(rows.size)
+@njit(cache=True)
+def _compile(node_id, node_kind, node_act, conn_src, conn_dst, conn_enabled, reference):
+    """The arrays of ``compile_genome``: (act [N'], indptr [N'+1], src [E'], gene [E']: each edge's connection
+    row, for its weight); None when the genes form a cycle. ``reference``: the reference phenotype."""
+    n = node_id.size
+    by_id = np.argsort(node_id, kind="mergesort")  # stable, as Genome.index_of
+    sorted_ids = node_id[by_id]
+    s_all = by_id[np.searchsorted(sorted_ids, conn_src)]
+    d_all = by_id[np.searchsorted(sorted_ids, conn_dst)]
+    hidden = node_kind == HIDDEN
+    expressed = conn_enabled.copy()
+    if reference:  # Genome.expressed
+        for k in range(expressed.size):
+            expressed[k] = expressed[k] or (hidden[s_all[k]] and hidden[d_all[k]])
+    gene = np.flatnonzero(expressed)
+    s_row, d_row = s_all[gene], d_all[gene]
+    topo = _kahn(n, s_all, d_all)  # over all genes, as Genome.topological_order
+    if topo.size != n:
+        return None
+    useful = _reaches_output(topo, s_row, d_row, hidden, node_kind == OUTPUT)
+    rows = np.empty(n, np.int64)
+    m = 0
+    for kind in (BIAS, INPUT):
+        for i in by_id:
+            if node_kind[i] == kind:
+                rows[m] = i
+                m += 1
+    for i in topo:
+        if useful[i] and hidden[i]:
+            rows[m] = i
+            m += 1
+    for i in by_id:
+        if node_kind[i] == OUTPUT:
+            rows[m] = i
+            m += 1
+    rows = rows[:m]
+    new_index = np.full(n, -1, np.int64)
+    new_index[rows] = np.arange(m)
     keep = (new_index[s_row] >= 0) & (new_index[d_row] >= 0)  # drops edges of useless hidden nodes
-    src, dst, cw = new_index[s_row[keep]], new_index[d_row[keep]], weights[keep]
-    order = np.argsort(dst, kind="stable")  # sums run in gene order, like the numpy forward
-    src, dst, cw = src[order], dst[order], cw[order]
-    indptr = np.zeros(rows.size + 1, dtype=np.int64)
-    np.cumsum(np.bincount(dst, minlength=rows.size), out=indptr[1:])
+    src, dst, gene = new_index[s_row[keep]], new_index[d_row[keep]], gene[keep]
+    order = np.argsort(dst, kind="mergesort")  # stable: sums run in gene order, like the numpy forward
+    src, dst, gene = src[order], dst[order], gene[order]
+    indptr = np.zeros(m + 1, np.int64)
+    for d in dst:
+        indptr[d + 1] += 1
+    for i in range(m):
+        indptr[i + 1] += indptr[i]
+    return node_act[rows].astype(np.int64), indptr, src, gene
+
+
+def compile_genome(genome: Genome) -> Net:
+    """Turn a genome into a Net (only expressed connections, only nodes that matter); GenomeError on a cycle."""
+    arrays = _compile(genome.node_id, genome.node_kind, genome.node_act, genome.conn_src, genome.conn_dst,
+                      genome.conn_enabled, genome.phenotype != "enabled")
+    if arrays is None:
+        raise GenomeError("the connections form a cycle; a WANN must be feed-forward")
+    act, indptr, src, gene = arrays
     return Net(
         n_in=genome.n_inputs,
         n_out=genome.n_outputs,
-        act=genome.node_act[rows].astype(np.int64),
+        act=act,
         indptr=indptr,
-        src=src.astype(np.int64),
-        cw=np.ascontiguousarray(cw, dtype=np.float64),
+        src=src,
+        cw=np.ones(gene.size) if genome.conn_weight is None else np.ascontiguousarray(genome.conn_weight[gene],
+                                                                                        dtype=np.float64),
         shared=genome.conn_weight is None,
     )
 

@@ -1,10 +1,13 @@
 """Ray evaluation: a pool of long-lived actors scoring batches of compiled Nets.
 
 Each actor holds the task (shipped once through the object store) and warms the
-numba kernels when it starts. A generation is cut into more batches than there are
-actors (strided over the population, so cheap and costly networks mix); each batch
-travels as a few flat arrays (``pack_nets``) with one seed per net, and batches are
-handed out dynamically as actors finish (``ray.wait``). A net's score depends only
+numba kernels when it starts. An ``evaluate`` call is cut into one batch per actor
+(strided over the population, so cheap and costly networks mix: measured on 2 local
+workers, finer batches handed out as actors finish cost more in Ray's per-task time
+than their balance wins); each batch travels as a few flat arrays (``pack_nets``)
+with one seed per net. ``submit`` hands the batches out and returns at once, so the
+driver can work while the actors score (``wann.run``: breeding beside the champion
+check). A net's score depends only
 on (net, seed), so results equal the serial evaluator's bit for bit, whatever the
 batching or the number of workers. If an actor dies, its batches are resubmitted to
 a fresh actor and a warning is logged.
@@ -26,14 +29,14 @@ import ray
 from ray.exceptions import RayActorError
 
 from wann.errors import UserError
-from wann.evaluation import score_batch
+from wann.evaluation import Result, score_batch
 from wann.genome import Genome
 from wann.network import Net, compile_genome
 from wann.tasks import Task
 
 log = logging.getLogger(__name__)
 
-BATCHES_PER_WORKER = 4  # batches per actor and generation: dynamic balance vs. per-call overhead
+BATCHES_PER_WORKER = 1  # batches per actor and call: dynamic balance vs. per-task cost (module docstring)
 MIN_BATCH = 4  # nets per batch, at least (the champion check sends 20 nets)
 IN_FLIGHT = 2  # batches queued on each actor, so it never waits for the driver
 MAX_ATTEMPTS = 3  # a batch whose worker dies this often is an error, not bad luck
@@ -48,23 +51,29 @@ Packed = tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]
 
 
 def pack_nets(nets: Sequence[Net]) -> Packed:
-    """Concatenate nets into flat arrays: header int64 [B, 5] (n_in, n_out, nodes, edges, shared), act, indptr, src, cw."""
+    """Concatenate nets into flat arrays: header int64 [B, 5] (n_in, n_out, nodes, edges, shared); act, indptr,
+    src int32; cw float64, empty when every multiplier is 1 (weight agnostic nets): a batch stays small
+    enough for Ray to send inline rather than through its object store."""
     header = np.array([[n.n_in, n.n_out, n.act.size, n.src.size, int(n.shared)] for n in nets],
                       dtype=np.int64).reshape(len(nets), 5)
+    cw = np.concatenate([n.cw for n in nets]).astype(np.float64)
     return (header,
-            np.concatenate([n.act for n in nets]).astype(np.int64),
-            np.concatenate([n.indptr for n in nets]).astype(np.int64),
-            np.concatenate([n.src for n in nets]).astype(np.int64),
-            np.concatenate([n.cw for n in nets]).astype(np.float64))
+            np.concatenate([n.act for n in nets]).astype(np.int32),
+            np.concatenate([n.indptr for n in nets]).astype(np.int32),
+            np.concatenate([n.src for n in nets]).astype(np.int32),
+            cw if np.any(cw != 1.0) else cw[:0])
 
 
 def unpack_nets(packed: Packed) -> list[Net]:
-    """The nets of ``pack_nets``, as writable contiguous copies (numba sees the same array types)."""
+    """The nets of ``pack_nets``: writable contiguous int64/float64 views into one copy of each array (numba
+    sees the array types of compiled nets; Ray's arrays are read-only)."""
     header, act, indptr, src, cw = packed
+    act, indptr, src = (x.astype(np.int64) for x in (act, indptr, src))
+    cw = np.array(cw) if cw.size else np.ones(src.size)
     nets, a, p, e = [], 0, 0, 0
     for n_in, n_out, n_nodes, n_edges, shared in header.tolist():
-        nets.append(Net(n_in, n_out, np.array(act[a : a + n_nodes]), np.array(indptr[p : p + n_nodes + 1]),
-                        np.array(src[e : e + n_edges]), np.array(cw[e : e + n_edges]), bool(shared)))
+        nets.append(Net(n_in, n_out, act[a : a + n_nodes], indptr[p : p + n_nodes + 1], src[e : e + n_edges],
+                        cw[e : e + n_edges], bool(shared)))
         a, p, e = a + n_nodes, p + n_nodes + 1, e + n_edges
     return nets
 
@@ -96,8 +105,9 @@ def _local_cores() -> int:
 
 
 def _batches(n: int, n_workers: int) -> list[np.ndarray]:
-    """Index arrays covering range(n): about BATCHES_PER_WORKER per worker, strided, each >= MIN_BATCH nets."""
-    k = max(1, min(n_workers * BATCHES_PER_WORKER, n // MIN_BATCH))
+    """Index arrays covering range(n), strided: BATCHES_PER_WORKER per worker, fewer where that would
+    leave a batch under MIN_BATCH nets; none for n = 0."""
+    k = max(1, min(n_workers * BATCHES_PER_WORKER, n // MIN_BATCH)) if n else 0
     return [np.arange(b, n, k) for b in range(k)]
 
 
@@ -120,6 +130,20 @@ def _connect(address: str) -> None:
         ray.init(address=address, logging_level=logging.WARNING)
     except (ConnectionError, RuntimeError, ValueError) as exc:
         raise UserError(f"Ray address {address!r}: cannot connect to the Ray cluster ({exc}). {HEAD_HINT}") from None
+
+
+class _Job:
+    """One submission: its batches (packed), the scores so far, and its tasks out on the actors."""
+
+    def __init__(self, nets: Sequence[Net], seeds: np.ndarray, n_workers: int, n_weights: int,
+                 n_rollouts: int) -> None:
+        self.batches = _batches(len(nets), n_workers)
+        self.packed = [pack_nets([nets[i] for i in idx]) for idx in self.batches]
+        self.seeds = seeds
+        self.out = np.empty((len(nets), n_weights, n_rollouts))
+        self.queue, self.attempts = deque(range(len(self.batches))), [0] * len(self.batches)
+        self.pending: dict = {}  # ObjectRef -> (batch, slot, actor)
+        self.load = [0] * n_workers  # tasks out on each actor slot
 
 
 class RayEvaluator:
@@ -183,42 +207,48 @@ class RayEvaluator:
                  stop: Callable[[], bool] | None = None) -> np.ndarray:
         """Scores [P, n_weights, n_rollouts] of nets[i] under seed seeds[i], in order
         (``stop``: see ``wann.evaluation.Evaluator``; polled every 0.1 s while waiting)."""
+        return self.submit(nets, seeds)(stop)
+
+    def submit(self, nets: Sequence[Net], seeds: Sequence[int]) -> Result:
+        """Hand the nets' batches to the actors now; the returned ``result(stop=None)`` waits for
+        the scores of ``evaluate(nets, seeds)``. Collect one submission before submitting the next."""
         if len(nets) != len(seeds):
             raise ValueError("one seed per net")
-        out = np.empty((len(nets), self.weights.size, self.task.n_rollouts))
-        if not nets:
-            return out
-        seeds = np.asarray(seeds, dtype=np.int64)
-        batches = _batches(len(nets), self.workers)
-        packed = [pack_nets([nets[i] for i in idx]) for idx in batches]
-        queue, attempts = deque(range(len(batches))), [0] * len(batches)
-        pending: dict = {}  # ObjectRef -> (batch, slot, actor)
-        load = [0] * self.workers
-        while queue or pending:
+        job = _Job(nets, np.asarray(seeds, dtype=np.int64), self.workers, self.weights.size, self.task.n_rollouts)
+        self._dispatch(job)
+        return lambda stop=None: self._collect(job, stop)
+
+    def _dispatch(self, job: _Job) -> None:
+        """Queue the job's waiting batches on the actors, round robin, up to ``IN_FLIGHT`` each."""
+        for _ in range(IN_FLIGHT):
             for slot in range(self.workers):
-                while queue and load[slot] < IN_FLIGHT:
-                    b = queue.popleft()
+                if job.queue and job.load[slot] < IN_FLIGHT:
+                    b = job.queue.popleft()
                     actor = self._actors[slot]
-                    pending[actor.score.remote(packed[b], seeds[batches[b]])] = (b, slot, actor)
-                    load[slot] += 1
-            done, _ = ray.wait(list(pending), num_returns=1, timeout=None if stop is None else 0.1)
+                    job.pending[actor.score.remote(job.packed[b], job.seeds[job.batches[b]])] = (b, slot, actor)
+                    job.load[slot] += 1
+
+    def _collect(self, job: _Job, stop: Callable[[], bool] | None) -> np.ndarray:
+        while job.pending:
+            done, _ = ray.wait(list(job.pending), num_returns=1, timeout=None if stop is None else 0.1)
             if stop is not None and stop():
                 raise KeyboardInterrupt
             for ref in done:
-                b, slot, actor = pending.pop(ref)
-                load[slot] -= 1
+                b, slot, actor = job.pending.pop(ref)
+                job.load[slot] -= 1
                 try:
-                    out[batches[b]] = ray.get(ref)
+                    job.out[job.batches[b]] = ray.get(ref)
                 except RayActorError as exc:
-                    attempts[b] += 1
-                    if attempts[b] >= MAX_ATTEMPTS:
-                        raise RuntimeError(f"a batch of {len(batches[b])} networks killed its Ray worker "
-                                           f"{attempts[b]} times; last error: {exc}") from exc
+                    job.attempts[b] += 1
+                    if job.attempts[b] >= MAX_ATTEMPTS:
+                        raise RuntimeError(f"a batch of {len(job.batches[b])} networks killed its Ray worker "
+                                           f"{job.attempts[b]} times; last error: {exc}") from exc
                     if self._actors[slot] is actor:
                         self._replace(slot, exc)
-                    queue.appendleft(b)
+                    job.queue.appendleft(b)
                     self.retries += 1
-        return out
+            self._dispatch(job)
+        return job.out
 
     def _replace(self, slot: int, exc: Exception) -> None:
         log.warning("Ray worker %d died mid-generation (%s); started a new one and resubmitted its batches",

@@ -13,7 +13,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 import numpy as np
 
@@ -119,25 +119,27 @@ class Run:
         """Evaluate the population, update the champion, breed the next generation, then call the
         run's reporters (``self.reporters``: the folder's champion file and log line by default)."""
         t0 = time.perf_counter()
-        rng_before = self.eval_rng.bit_generator.state
+        rng_before, search_before = self.eval_rng.bit_generator.state, self.search.mark()
         try:
             pop = self.search.ask()
             seed = int(self.eval_rng.integers(SEED_RANGE))
             scores = evaluator.evaluate([compile_genome(g) for g in pop], [seed] * len(pop), stop=self._aborted)
             per_weight = scores.mean(axis=2)
             mean, best = per_weight.mean(axis=1), per_weight.max(axis=1)
-            new_champion = self._challenge(pop, mean, evaluator)
+            challenge = self._challenge(pop, mean, evaluator)
+            self.search.tell(mean, best)  # breeds while the workers run the champion check
+            new_champion = challenge()
             if self._abort:
                 raise KeyboardInterrupt
         except KeyboardInterrupt:
             self.eval_rng.bit_generator.state = rng_before  # nothing of this generation happened
+            self.search.rewind(search_before)
             raise
         if new_champion is not None:
             self.champion = new_champion
         self.evaluations += len(pop)
         i = int(np.argmax(mean))
         conns = np.array([g.n_connections for g in pop])
-        self.search.tell(mean, best)
         seconds = time.perf_counter() - t0
         self.elapsed += seconds
         row = {
@@ -163,19 +165,23 @@ class Run:
             reporter.generation(self, gen)
         return gen
 
-    def _challenge(self, pop, mean, evaluator: Evaluator) -> champ.Champion | None:
+    def _challenge(self, pop, mean, evaluator: Evaluator) -> Callable[[], champ.Champion | None]:
         """The reference's rule: the generation's best replaces the champion only if it
-        beats it on ``champion_reps`` fresh seeds too."""
+        beats it on ``champion_reps`` fresh seeds too. Draws the seeds and submits the check;
+        the returned function waits for it and gives the new champion, or None."""
         i = int(np.argmax(mean))
         if not np.isfinite(mean[i]) or (self.champion is not None and not mean[i] > self.champion.fitness):
-            return None
+            return lambda: None
         reps = self.cfg.run.champion_reps
         seeds = [int(s) for s in self.eval_rng.integers(SEED_RANGE, size=reps)]
-        scores = evaluator.evaluate([compile_genome(pop[i])] * reps, seeds, stop=self._aborted)
-        fitness, per_weight = champ.rescore(scores)
-        if not np.isfinite(fitness) or (self.champion is not None and not fitness > self.champion.fitness):
-            return None
-        return champ.Champion(pop[i].copy(), self.generation, fitness, per_weight, seeds)
+        result = evaluator.submit([compile_genome(pop[i])] * reps, seeds)
+
+        def decide() -> champ.Champion | None:
+            fitness, per_weight = champ.rescore(result(self._aborted))
+            if not np.isfinite(fitness) or (self.champion is not None and not fitness > self.champion.fitness):
+                return None
+            return champ.Champion(pop[i].copy(), self.generation, fitness, per_weight, seeds)
+        return decide
 
     # ---- checkpoint ------------------------------------------------------------
     def state(self) -> dict:

@@ -56,6 +56,16 @@ class Search:
             children.append(mutate(pool[parent], rng, self.innovations, cfg.mutation_probs, self.activations))
         self.population = children
 
+    def mark(self) -> tuple:
+        """What ``rewind`` needs to undo the ``tell`` calls that follow (cheap: no copies)."""
+        return self.population, self.state(), self.last_objective
+
+    def rewind(self, mark: tuple) -> None:
+        """Back to the state ``mark()`` recorded."""
+        self.population, state, self.last_objective = mark
+        self.rng.bit_generator.state = state["rng"]
+        self.innovations = Innovations(int(state["next_node"]), int(state["next_conn"]))
+
     # ---- checkpoint state ------------------------------------------------
     def state(self) -> dict:
         """Everything but the population (JSON-ready); ``from_state(cfg, acts, state, population)`` restores it."""
