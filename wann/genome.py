@@ -67,7 +67,18 @@ def children_csr(n, s, d):
 
 
 @njit(cache=True)
-def _kahn(n, s, d):
+def reference_expressed(enabled, s_row, d_row, hidden):
+    """bool [C]: the genes the reference phenotype computes with: the enabled ones and every gene between two
+    hidden nodes (module docstring: phenotype). ``s_row``/``d_row``: each gene's node rows; ``hidden``: bool per
+    row. The one definition, for ``Genome.expressed`` and ``wann.network.compile_genome``."""
+    out = enabled.copy()
+    for k in range(out.size):
+        out[k] = out[k] or (hidden[s_row[k]] and hidden[d_row[k]])
+    return out
+
+
+@njit(cache=True)
+def kahn_order(n, s, d):
     """Kahn's algorithm with a stack, children in gene order; fewer than n rows when there is a cycle."""
     start, child = children_csr(n, s, d)
     indeg = np.zeros(n, np.int64)
@@ -153,8 +164,8 @@ class Genome:
         """bool [C]: the genes the network computes with (module docstring: phenotype)."""
         if self.phenotype == "enabled":
             return self.conn_enabled
-        hidden = self.node_kind == HIDDEN
-        return self.conn_enabled | (hidden[self.index_of(self.conn_src)] & hidden[self.index_of(self.conn_dst)])
+        return reference_expressed(self.conn_enabled, self.index_of(self.conn_src), self.index_of(self.conn_dst),
+                                   self.node_kind == HIDDEN)
 
     @property
     def n_connections(self) -> int:
@@ -174,7 +185,7 @@ class Genome:
 
     def topological_order(self) -> np.ndarray:
         """Node row indices in a topological order over *all* genes; raises on a cycle."""
-        order = _kahn(self.node_id.size, self.index_of(self.conn_src), self.index_of(self.conn_dst))
+        order = kahn_order(self.node_id.size, self.index_of(self.conn_src), self.index_of(self.conn_dst))
         if order.size != self.node_id.size:
             raise GenomeError("the connections form a cycle; a WANN must be feed-forward")
         return order

@@ -18,7 +18,7 @@ from numba import njit
 
 from wann.activation_kernels import activate, activate_row
 from wann.activations import apply as apply_act
-from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome, GenomeError, _kahn, children_csr
+from wann.genome import BIAS, HIDDEN, INPUT, OUTPUT, Genome, GenomeError, children_csr, kahn_order, reference_expressed
 
 
 @dataclass(frozen=True)
@@ -76,13 +76,11 @@ def _compile(node_id, node_kind, node_act, conn_src, conn_dst, conn_enabled, ref
     s_all = by_id[np.searchsorted(sorted_ids, conn_src)]
     d_all = by_id[np.searchsorted(sorted_ids, conn_dst)]
     hidden = node_kind == HIDDEN
-    expressed = conn_enabled.copy()
-    if reference:  # Genome.expressed
-        for k in range(expressed.size):
-            expressed[k] = expressed[k] or (hidden[s_all[k]] and hidden[d_all[k]])
+    # the genes computed with, as Genome.expressed
+    expressed = reference_expressed(conn_enabled, s_all, d_all, hidden) if reference else conn_enabled
     gene = np.flatnonzero(expressed)
     s_row, d_row = s_all[gene], d_all[gene]
-    topo = _kahn(n, s_all, d_all)  # over all genes, as Genome.topological_order
+    topo = kahn_order(n, s_all, d_all)  # over all genes, as Genome.topological_order
     if topo.size != n:
         return None
     useful = _reaches_output(topo, s_row, d_row, hidden, node_kind == OUTPUT)
