@@ -96,7 +96,7 @@ def _one_node_net(aid: int) -> Net:
 def _every_form(aid: int, x: np.ndarray) -> dict[str, np.ndarray]:
     """act(x) from each numba form called directly, the compiled paths, the classify kernel and torch."""
     row = x.copy()
-    activation_kernels.activate_row(aid, row, np.ones(x.size), x.size)
+    activation_kernels.activate_row(aid, row, 0, np.ones(x.size), x.size)
     forms = {"scalar": np.array([activation_kernels.activate(aid, v) for v in x.tolist()]), "row": row,
              "torch": activations.apply_torch(aid, torch.tensor(x, dtype=torch.float64)).numpy(),
              # weights -1, 1: the node is fed by an input only, so act(x) comes from act(-x) by the mirror
@@ -119,7 +119,7 @@ def test_an_unknown_id_raises_in_python_forms_and_gives_nan_in_kernels(aid):
         with pytest.raises(ValueError, match=r"unknown activation id .*valid ids: \[1, 2, 3"):
             form(aid)
     row = x.copy()
-    activation_kernels.activate_row(aid, row, np.ones(x.size), x.size)
+    activation_kernels.activate_row(aid, row, 0, np.ones(x.size), x.size)
     kernels = _kernels(aid, x) | {"scalar call": np.array([activation_kernels.activate(aid, 0.5)]), "row": row,
                                   "logits": logits(_one_node_net(aid), x[None, :], [-1.0, 1.0]).ravel()}
     for name, got in kernels.items():

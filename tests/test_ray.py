@@ -226,7 +226,9 @@ def test_a_run_resumes_across_backends(ray2, tmp_path):
 
 @pytest.mark.slow
 def test_a_worker_killed_mid_generation_changes_nothing(ray2, monkeypatch, caplog):
-    nets, seeds = nets_and_seeds(48)
+    # a batch of 240 nets is ~0.1 s of work, so the kill lands while it runs (with 24 nets, a faster
+    # kernel could finish the victim's batch before the kill took effect, and nothing was retried)
+    nets, seeds = nets_and_seeds(480)
     serial = SerialEvaluator(ray2.task, WEIGHTS).evaluate(nets, seeds)
     victim_pid = ray2.pids()[0]
     real_wait = ray.wait

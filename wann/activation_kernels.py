@@ -49,60 +49,60 @@ def activate(aid: int, x: float) -> float:
 
 
 @njit(cache=True, error_model="numpy", inline="always")
-def activate_row(aid, row, w, n):
-    """In place: row[l] = act(w[l] * row[l]) for lanes l < n (NaN for an unknown id)."""
+def activate_row(aid, v, o, w, n):
+    """In place: v[o + l] = act(w[l] * v[o + l]) for lanes l < n (NaN for an unknown id); ``o`` a uint64 offset."""
     if aid == 1:
         for j in range(n):
-            row[j] = w[j] * row[j]
+            v[o + j] = w[j] * v[o + j]
     elif aid == 2:
         for j in range(n):
-            row[j] = 1.0 if w[j] * row[j] > 0.0 else 0.0
+            v[o + j] = 1.0 if w[j] * v[o + j] > 0.0 else 0.0
     elif aid == 3:
-        if _widest(row, w, n) < PI_X_EXACT:
+        if _widest(v, o, w, n) < PI_X_EXACT:
             for j in range(n):
-                row[j] = sin_pi_bounded(w[j] * row[j])
+                v[o + j] = sin_pi_bounded(w[j] * v[o + j])
         else:
             for j in range(n):
-                row[j] = sin_pi(w[j] * row[j])
+                v[o + j] = sin_pi(w[j] * v[o + j])
     elif aid == 4:
         for j in range(n):
-            v = w[j] * row[j]
-            row[j] = exp_neg(-(v * v) / 2.0)
+            x = w[j] * v[o + j]
+            v[o + j] = exp_neg(-(x * x) / 2.0)
     elif aid == 5:
         for j in range(n):
-            row[j] = tanh(w[j] * row[j])
+            v[o + j] = tanh(w[j] * v[o + j])
     elif aid == 6:
         for j in range(n):
-            row[j] = (tanh(w[j] * row[j] / 2.0) + 1.0) / 2.0
+            v[o + j] = (tanh(w[j] * v[o + j] / 2.0) + 1.0) / 2.0
     elif aid == 7:
         for j in range(n):
-            row[j] = -(w[j] * row[j])
+            v[o + j] = -(w[j] * v[o + j])
     elif aid == 8:
         for j in range(n):
-            row[j] = abs(w[j] * row[j])
+            v[o + j] = abs(w[j] * v[o + j])
     elif aid == 9:
         for j in range(n):
-            v = w[j] * row[j]
-            row[j] = v if v > 0.0 else 0.0
+            x = w[j] * v[o + j]
+            v[o + j] = x if x > 0.0 else 0.0
     elif aid == 10:
-        if _widest(row, w, n) < PI_X_EXACT:
+        if _widest(v, o, w, n) < PI_X_EXACT:
             for j in range(n):
-                row[j] = cos_pi_bounded(w[j] * row[j])
+                v[o + j] = cos_pi_bounded(w[j] * v[o + j])
         else:
             for j in range(n):
-                row[j] = cos_pi(w[j] * row[j])
+                v[o + j] = cos_pi(w[j] * v[o + j])
     else:
         for j in range(n):
-            row[j] = np.nan
+            v[o + j] = np.nan
 
 
 @njit(cache=True, inline="always")
-def _widest(row, w, n):
-    """max |w[l] * row[l]| over lanes l < n, or NaN: either way not below the bound means the careful path."""
+def _widest(v, o, w, n):
+    """max |w[l] * v[o + l]| over lanes l < n, or NaN: either way not below the bound means the careful path."""
     m = 0.0
     for j in range(n):
-        v = abs(w[j] * row[j])
-        m = m if v <= m else v
+        x = abs(w[j] * v[o + j])
+        m = m if x <= m else x
     return m
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from wann.activation_kernels import activate, activate_row
 from wann.activations import apply as apply_act
@@ -145,30 +145,68 @@ def forward_values(vals, first, indptr, src, cw, act, w):
 
 @njit(cache=True, error_model="numpy")
 def forward_lanes(vals, first, indptr, src, cw, act, w, n):
-    """Lane-parallel forward: ``vals`` is [N, lanes]; fill rows ``first:`` for lanes < n.
+    """Lane-parallel forward: ``vals`` is [N, lanes] (C-contiguous); fill rows ``first:`` for lanes < n.
 
     Lane j runs under shared weight ``w[j]``. Each node is a contiguous row, so
     edge sums and activations vectorise over lanes; results equal
-    ``forward_values`` lane by lane, bit for bit (each lane sums its edges in
-    the same order from 0.0: the first edge's pass computes ``0.0 + c * x``).
+    ``forward_values`` lane by lane, bit for bit: each lane sums its edges in
+    the same order from 0.0 (``((0.0 + c0 x0) + c1 x1) + ...``), up to four edges
+    per pass over the row. Rows are addressed in one flat view at uint64 offsets
+    (numba wraps negative int64 indices, which keeps LLVM from vectorising, and a
+    row view per edge costs a reference count).
     """
+    v = vals.reshape(vals.size)
+    stride, n = uint64(vals.shape[1]), uint64(n)
     for i in range(first, act.size):
-        row = vals[i]
-        k0, k1 = indptr[i], indptr[i + 1]
-        if k0 == k1:
+        r = uint64(i) * stride
+        k, k1 = indptr[i], indptr[i + 1]
+        m = min(k1 - k, 4)
+        if m == 0:
             for j in range(n):
-                row[j] = 0.0
+                v[r + j] = 0.0
+        elif m == 4:
+            c0, c1, c2, c3 = cw[k], cw[k + 1], cw[k + 2], cw[k + 3]
+            a0, a1, a2, a3 = (uint64(src[k]) * stride, uint64(src[k + 1]) * stride, uint64(src[k + 2]) * stride,
+                              uint64(src[k + 3]) * stride)
+            for j in range(n):
+                v[r + j] = (((0.0 + c0 * v[a0 + j]) + c1 * v[a1 + j]) + c2 * v[a2 + j]) + c3 * v[a3 + j]
+        elif m == 3:
+            c0, c1, c2 = cw[k], cw[k + 1], cw[k + 2]
+            a0, a1, a2 = uint64(src[k]) * stride, uint64(src[k + 1]) * stride, uint64(src[k + 2]) * stride
+            for j in range(n):
+                v[r + j] = ((0.0 + c0 * v[a0 + j]) + c1 * v[a1 + j]) + c2 * v[a2 + j]
+        elif m == 2:
+            c0, c1 = cw[k], cw[k + 1]
+            a0, a1 = uint64(src[k]) * stride, uint64(src[k + 1]) * stride
+            for j in range(n):
+                v[r + j] = (0.0 + c0 * v[a0 + j]) + c1 * v[a1 + j]
         else:
-            c = cw[k0]
-            srow = vals[src[k0]]
+            c0, a0 = cw[k], uint64(src[k]) * stride
             for j in range(n):
-                row[j] = 0.0 + c * srow[j]
-            for k in range(k0 + 1, k1):
-                c = cw[k]
-                srow = vals[src[k]]
-                for j in range(n):
-                    row[j] += c * srow[j]
-        activate_row(act[i], row, w, n)
+                v[r + j] = 0.0 + c0 * v[a0 + j]
+        k += m
+        while k1 - k >= 4:
+            c0, c1, c2, c3 = cw[k], cw[k + 1], cw[k + 2], cw[k + 3]
+            a0, a1, a2, a3 = (uint64(src[k]) * stride, uint64(src[k + 1]) * stride, uint64(src[k + 2]) * stride,
+                              uint64(src[k + 3]) * stride)
+            for j in range(n):
+                v[r + j] = (((v[r + j] + c0 * v[a0 + j]) + c1 * v[a1 + j]) + c2 * v[a2 + j]) + c3 * v[a3 + j]
+            k += 4
+        if k1 - k == 3:
+            c0, c1, c2 = cw[k], cw[k + 1], cw[k + 2]
+            a0, a1, a2 = uint64(src[k]) * stride, uint64(src[k + 1]) * stride, uint64(src[k + 2]) * stride
+            for j in range(n):
+                v[r + j] = ((v[r + j] + c0 * v[a0 + j]) + c1 * v[a1 + j]) + c2 * v[a2 + j]
+        elif k1 - k == 2:
+            c0, c1 = cw[k], cw[k + 1]
+            a0, a1 = uint64(src[k]) * stride, uint64(src[k + 1]) * stride
+            for j in range(n):
+                v[r + j] = (v[r + j] + c0 * v[a0 + j]) + c1 * v[a1 + j]
+        elif k1 - k == 1:
+            c0, a0 = cw[k], uint64(src[k]) * stride
+            for j in range(n):
+                v[r + j] = v[r + j] + c0 * v[a0 + j]
+        activate_row(act[i], v, r, w, n)
 
 
 @njit(cache=True)
