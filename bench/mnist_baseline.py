@@ -2,8 +2,9 @@
 
 A verbatim copy of ``_logits``, ``split_edges``, ``mirrors`` and ``logits`` (wann/classify.py) and of
 ``activate_block`` and ``_redo_wide`` (wann/activation_kernels.py) as they were at commit a45dde1.
-The bench runs it beside the current kernel in the same process and checks that both give the same
-logits, bit for bit.
+It uses the polynomials of that time (Horner's order: ``bench/fastmath_baseline.py``). The bench runs it
+beside the current kernel in the same process; until 0.2.0 both gave the same logits bit for bit, since then
+they differ in the last bits (Estrin's order).
 """
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import numpy as np
 from numba import njit
 
 from wann.activation_kernels import BLOCK_FLAGS, MIRROR_OFFSET, MIRROR_SIGN
-from wann.fastmath import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
+from fastmath_baseline import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
 from wann.network import Net
 
 DEFAULT_CHUNK = 128  # samples per chunk: 6 weights x 128 samples = 768 lanes (6 KB) per node row

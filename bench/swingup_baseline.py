@@ -3,8 +3,10 @@
 A verbatim copy of ``rollout_returns`` (wann/tasks/swingup.py), ``forward_lanes`` (wann/network.py),
 ``activate_row`` (wann/activation_kernels.py) and the environment's ``step`` (envs/swingup.py) as they were at
 commit 1417016: numba's default error model (a zero check before every division, which keeps the tanh and
-sigmoid lane loops from vectorising) and six libm sin/cos calls per step and lane. The bench runs it beside
-the current kernel in the same process and checks that both give the same returns and steps.
+sigmoid lane loops from vectorising) and six libm sin/cos calls per step and lane, with the polynomials of that
+time (Horner's order: ``bench/fastmath_baseline.py``). The bench runs it beside the current kernel in the same
+process; since 0.2.0 (Estrin's order, the environment's sin/cos from ``envs.trig``) their results differ in the
+last bits, and on chaotic episodes beyond.
 """
 from __future__ import annotations
 
@@ -14,7 +16,7 @@ import numpy as np
 from numba import njit
 
 from envs.swingup import DT, FORCE_MAG, FRICTION, G, LENGTH, M_P_L, M_POLE, TOTAL_M, X_THRESHOLD
-from wann.fastmath import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
+from fastmath_baseline import PI_X_EXACT, cos_pi, cos_pi_bounded, exp_neg, sin_pi, sin_pi_bounded, tanh
 
 
 @njit(cache=False, inline="always")

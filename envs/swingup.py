@@ -19,6 +19,8 @@ import gymnasium as gym
 import numpy as np
 from numba import njit
 
+from envs import trig
+
 G = 9.82
 M_CART = 0.5
 M_POLE = 0.5
@@ -37,32 +39,48 @@ ENV_ID = "CartPoleSwingUp-v0"
 
 
 @njit(cache=True, inline="always", error_model="numpy")
-def step_sc(x, x_dot, theta, theta_dot, s, c, action):
-    """:func:`step` given ``s = sin(theta)`` and ``c = cos(theta)``; returns (x, x_dot, theta, theta_dot,
-    sin theta', cos theta', reward, out_of_bounds). The reward and the next observation and step all take the
-    new angle's sine and cosine, so a rollout that carries them computes each once per step (3 libm calls per
-    step instead of 6), with the same functions on the same arguments: the same bits as :func:`step`."""
+def euler(x, x_dot, theta, theta_dot, s, c, action):
+    """The state (x, x_dot, theta, theta_dot) after one Euler step, given ``s = sin(theta)``, ``c = cos(theta)``."""
     a = min(max(action, -1.0), 1.0) * FORCE_MAG
     xdot_update = (-2.0 * M_P_L * (theta_dot * theta_dot) * s + 3.0 * M_POLE * G * s * c
                    + 4.0 * a - 4.0 * FRICTION * x_dot) / (4.0 * TOTAL_M - 3.0 * M_POLE * c * c)
     thetadot_update = (-3.0 * M_P_L * (theta_dot * theta_dot) * s * c + 6.0 * TOTAL_M * G * s
                        + 6.0 * (a - FRICTION * x_dot) * c) / (4.0 * LENGTH * TOTAL_M - 3.0 * M_P_L * c * c)
-    x = x + x_dot * DT
-    theta = theta + theta_dot * DT
-    x_dot = x_dot + xdot_update * DT
-    theta_dot = theta_dot + thetadot_update * DT
+    return x + x_dot * DT, x_dot + xdot_update * DT, theta + theta_dot * DT, theta_dot + thetadot_update * DT
+
+
+@njit(cache=True, inline="always")
+def reward_angle(x):
+    """The argument of the reward's cart term, cos(x / 2.4 * pi / 2)."""
+    return (x / X_THRESHOLD) * (math.pi / 2.0)
+
+
+@njit(cache=True, inline="always")
+def reward_of(c, cx):
+    """The step's reward given c = cos(theta) and cx = cos(reward_angle(x)) of the new state."""
+    return ((c + 1.0) / 2.0) * cx
+
+
+@njit(cache=True, inline="always", error_model="numpy")
+def step_sc(x, x_dot, theta, theta_dot, s, c, action):
+    """:func:`step` given ``s = sin(theta)`` and ``c = cos(theta)``; returns (x, x_dot, theta, theta_dot,
+    sin theta', cos theta', reward, out_of_bounds). The reward and the next observation and step all take the
+    new angle's sine and cosine, so a rollout that carries them computes each once per step.
+
+    sin and cos are ``envs.trig``'s (branch-free polynomials, libm beyond 2^21 rad), so a rollout kernel
+    can compute them for many lanes at once with the same bits (since version 0.2.0; before, libm's)."""
+    x, x_dot, theta, theta_dot = euler(x, x_dot, theta, theta_dot, s, c, action)
     out = x < -X_THRESHOLD or x > X_THRESHOLD
-    s = math.sin(theta)
-    c = math.cos(theta)
-    reward = ((c + 1.0) / 2.0) * math.cos((x / X_THRESHOLD) * (math.pi / 2.0))
-    return x, x_dot, theta, theta_dot, s, c, reward, out
+    s = trig.sin(theta)
+    c = trig.cos(theta)
+    return x, x_dot, theta, theta_dot, s, c, reward_of(c, trig.cos(reward_angle(x))), out
 
 
 @njit(cache=True, inline="always", error_model="numpy")
 def step(x, x_dot, theta, theta_dot, action):
     """One Euler step; returns (x, x_dot, theta, theta_dot, reward, out_of_bounds)."""
-    x, x_dot, theta, theta_dot, _, _, reward, out = step_sc(x, x_dot, theta, theta_dot, math.sin(theta),
-                                                            math.cos(theta), action)
+    x, x_dot, theta, theta_dot, _, _, reward, out = step_sc(x, x_dot, theta, theta_dot, trig.sin(theta),
+                                                            trig.cos(theta), action)
     return x, x_dot, theta, theta_dot, reward, out
 
 
@@ -74,7 +92,7 @@ def initial_state(seed: int) -> np.ndarray:
 def observe(state: np.ndarray) -> np.ndarray:
     """Observation [x, x_dot, cos th, sin th, th_dot] of a state [x, x_dot, th, th_dot]."""
     x, x_dot, theta, theta_dot = state
-    return np.array([x, x_dot, math.cos(theta), math.sin(theta), theta_dot])
+    return np.array([x, x_dot, trig.cos(theta), trig.sin(theta), theta_dot])
 
 
 class CartPoleSwingUpEnv(gym.Env):

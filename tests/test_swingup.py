@@ -5,6 +5,7 @@ import numpy as np
 import pytest
 
 import envs.swingup as env
+from envs import trig
 from tests.helpers import random_genome
 from wann.network import compile_genome, forward
 from wann.tasks.swingup import SwingUpOptions, SwingUpTask
@@ -71,9 +72,56 @@ def test_step_carrying_sin_and_cos_equals_step_bit_for_bit():
         x, xd, th, thd = rng.normal(0, [1.5, 3.0, 40.0, 20.0])
         a = rng.normal(0, 2)
         full = env.step(x, xd, th, thd, a)
-        sc = env.step_sc(x, xd, th, thd, math.sin(th), math.cos(th), a)
+        sc = env.step_sc(x, xd, th, thd, trig.sin(th), trig.cos(th), a)
         assert sc[:4] + sc[6:] == full
-        assert (sc[4], sc[5]) == (math.sin(sc[2]), math.cos(sc[2]))
+        assert (sc[4], sc[5]) == (trig.sin(sc[2]), trig.cos(sc[2]))
+
+
+def scalar_episodes(net, weights, states, max_steps):
+    """(returns, steps) [n_weights, n_states] of a plain Python loop over ``env.step`` and the scalar forward."""
+    returns, steps = np.zeros((weights.size, len(states))), np.zeros((weights.size, len(states)), dtype=int)
+    for i, w in enumerate(weights):
+        for r, state in enumerate(states):
+            x, xd, th, thd = state
+            total = 0.0
+            for t in range(max_steps):
+                action = forward(net, env.observe(np.array([x, xd, th, thd]))[None, :], w)[0, 0]
+                x, xd, th, thd, reward, out = env.step(x, xd, th, thd, action)
+                total += reward
+                if not np.isfinite(action):
+                    total, out = -np.inf, True
+                if out:
+                    break
+            returns[i, r], steps[i, r] = total, t + 1
+    return returns, steps
+
+
+def test_rollout_lanes_beyond_the_fast_trig_range_equal_the_scalar_loop():
+    """Angles past 2^21 rad (where the lanes' branch-free sin/cos give way to libm) and ordinary ones in one
+    call: every lane equals the plain loop over ``env.step``, bit for bit."""
+    from wann.tasks.swingup import rollout_returns
+
+    net = compile_genome(random_genome(5, n_mutations=30))
+    states = np.array([[0.1, 0.0, 3.0, 0.5], [0.0, 0.2, 3.0e6, 1.0], [-0.3, 0.1, -trig.Y_EXACT, 0.0],
+                       [0.2, -0.1, np.nextafter(trig.Y_EXACT, 0.0), -2.0]])
+    weights = np.array([-1.5, 0.5, 2.0])
+    got = rollout_returns(net.first, net.indptr, net.src, net.cw, net.act, weights, states, 200)
+    want = scalar_episodes(net, weights, states, 200)
+    np.testing.assert_array_equal(got[1], want[1])
+    np.testing.assert_array_equal(got[0], want[0])
+
+
+def test_fast_sin_and_cos_match_numpy_and_libm_beyond_their_range():
+    rng = np.random.default_rng(1)
+    y = np.concatenate([rng.uniform(-10, 10, 20000), rng.uniform(-1e6, 1e6, 2000), [0.0, -0.0, np.pi, -np.pi / 2]])
+    for fast, ref in ((trig.sin, np.sin), (trig.cos, np.cos)):
+        got = np.array([fast(v) for v in y.tolist()])
+        np.testing.assert_allclose(got, ref(y), rtol=0, atol=1e-15)  # exact reduction: a few ulp
+    for v in (trig.Y_EXACT, -3e7, 1e300, np.inf, np.nan):  # libm's, as math.sin/cos
+        for fast, ref in ((trig.sin, math.sin), (trig.cos, math.cos)):
+            got = fast(v)
+            want = ref(v) if np.isfinite(v) else np.nan
+            assert got == want or (np.isnan(got) and np.isnan(want))
 
 
 def test_one_euler_step_by_hand():

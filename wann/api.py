@@ -15,13 +15,9 @@ be resumed with ``wann resume`` and the other way round.
 """
 from __future__ import annotations
 
-import datetime as dt
-import platform
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Sequence
-
-import numpy as np
 
 from wann.config import Config
 from wann.config import load_config as _load_config
@@ -63,12 +59,11 @@ def evolve(config: Config | str | Path, out: str | Path, *, generations: int | N
     ``config``: a ``Config`` or the path of a TOML file. ``progress``: the per-generation line on stdout.
     ``reporters``: more per-generation outputs (``wann.reporters.Reporter``). Returns the ``Run``
     (``run.champion``, ``run.generation``); its folder resumes with ``resume`` or ``wann resume``."""
+    from wann.rundir import new_meta
     from wann.run import Run
 
     cfg = config if isinstance(config, Config) else load_config(config)
-    meta = {"command": ["python", "wann.api.evolve"], "config_file": str(cfg.source), "overrides": [],
-            "created": dt.datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
-            "numpy": np.__version__}
+    meta = new_meta(["python", "wann.api.evolve"], str(cfg.source), [])
     run = Run.create(cfg, Path(out), meta)
     _drive(run, generations or cfg.run.generations, progress, reporters)
     return run

@@ -3,14 +3,16 @@
 numba's math.sin/exp/tanh are scalar libm calls (no SIMD vector library is
 available to llvmlite here), so loops over lanes that call them never
 vectorise. These versions use exact range reduction and polynomials only, so a
-loop over contiguous lanes compiles to SIMD code. The reduction for sin(pi x) and
-cos(pi x) is exact for |x| < 2^20 (``PI_X_EXACT``); ``sin_pi``/``cos_pi`` fall back to
-libm beyond it, and lane loops use the ``_bounded`` forms and redo the rare lanes
-beyond it. Accuracy: a few ulp of the
+loop over contiguous lanes compiles to SIMD code. sin(pi x) and cos(pi x) are
+evaluated as the reference does, sin(fl(pi * x)), with ``envs.trig``'s
+reduction and polynomials, so they agree with numpy even at the zeros (sin(pi)
+= 1.2e-16, as numpy has it); the reduction is exact for |x| < 2^20
+(``PI_X_EXACT``), ``sin_pi``/``cos_pi`` fall back to libm beyond it, and lane
+loops use the ``_bounded`` forms and redo the rare lanes beyond it. exp's
+polynomial runs in Estrin's order, as ``envs.trig``'s (since version 0.2.0;
+the results differ from Horner's in the last bits). Accuracy: a few ulp of the
 true value (tests hold them to numpy's functions within 1e-15 relative to the
-argument scale). sin(pi x) and cos(pi x) are evaluated as the reference does,
-sin(fl(pi * x)), with a three-part Cody-Waite reduction by pi/2, so they agree
-with numpy even at the zeros (sin(pi) = 1.2e-16, as numpy has it).
+argument scale).
 """
 from __future__ import annotations
 
@@ -20,14 +22,8 @@ import numpy as np
 from numba import njit, types
 from numba.extending import intrinsic
 
-# Taylor coefficients of sin(r)/r and cos(r) in powers of r^2, |r| <= pi/4
-_SIN = np.array([(-1) ** k / math.factorial(2 * k + 1) for k in range(9)])
-_COS = np.array([(-1) ** k / math.factorial(2 * k) for k in range(10)])
-# pi/2 in three parts (32 + 32 bits + rest): n * _PIO2_1 and n * _PIO2_2 are exact for |n| < 2^21
-_PIO2_1 = 1.5707963267341256
-_PIO2_2 = 6.077100506303966e-11
-_PIO2_3 = 2.0222662487959506e-21
-_TWO_OVER_PI = 0.6366197723675814
+from envs.trig import cos_bounded, sin_bounded
+
 PI_X_EXACT = 2.0**20  # |x| below which the reduction of fl(pi x) is exact (n = round(2x) stays below 2^21)
 # exp(r) Taylor coefficients, |r| <= ln2/2
 _EXP = np.array([1.0 / math.factorial(k) for k in range(15)])
@@ -39,49 +35,16 @@ _LN2_LO = 1.90821492927058770002e-10
 
 
 @njit(cache=True, inline="always")
-def _reduce(y):
-    """y = n pi/2 + r, |r| <= pi/4 (Cody-Waite); returns (r, n mod 4)."""
-    n = np.floor(y * _TWO_OVER_PI + 0.5)
-    r = ((y - n * _PIO2_1) - n * _PIO2_2) - n * _PIO2_3
-    return r, n - 4.0 * np.floor(n * 0.25)
-
-
-@njit(cache=True, inline="always")
-def _sin_poly(r):
-    z = r * r
-    p = _SIN[8]
-    for k in range(7, -1, -1):
-        p = p * z + _SIN[k]
-    return r * p
-
-
-@njit(cache=True, inline="always")
-def _cos_poly(r):
-    z = r * r
-    p = _COS[9]
-    for k in range(8, -1, -1):
-        p = p * z + _COS[k]
-    return p
-
-
-@njit(cache=True, inline="always")
 def sin_pi_bounded(x):
-    """sin(pi x) as sin(fl(pi * x)), like numpy's ``np.sin(np.pi * x)``, for ``|x| < PI_X_EXACT`` only.
-
-    Branch-free (vectorises); beyond the bound the reduction is not exact and the result is wrong
-    (even outside [-1, 1]): loops over lanes check the bound and redo such lanes with ``sin_pi``.
-    """
-    r, q = _reduce(math.pi * x)
-    v = _sin_poly(r) if (q == 0.0 or q == 2.0) else _cos_poly(r)
-    return -v if q >= 2.0 else v
+    """sin(pi x) as sin(fl(pi * x)), like numpy's ``np.sin(np.pi * x)``, for ``|x| < PI_X_EXACT`` only
+    (loops over lanes check the bound and redo such lanes with ``sin_pi``)."""
+    return sin_bounded(math.pi * x)
 
 
 @njit(cache=True, inline="always")
 def cos_pi_bounded(x):
     """cos(pi x) as cos(fl(pi * x)), like numpy's ``np.cos(np.pi * x)``, for ``|x| < PI_X_EXACT`` only."""
-    r, q = _reduce(math.pi * x)
-    v = _cos_poly(r) if (q == 0.0 or q == 2.0) else _sin_poly(r)
-    return -v if (q == 1.0 or q == 2.0) else v
+    return cos_bounded(math.pi * x)
 
 
 @njit(cache=True, inline="always")
@@ -119,9 +82,12 @@ def exp_neg(y):
     v = max(y, -708.0)
     n = np.floor(v * _LOG2E + 0.5)
     r = (v - n * _LN2_HI) - n * _LN2_LO
-    p = _EXP[14]
-    for k in range(13, -1, -1):
-        p = p * r + _EXP[k]
+    r2 = r * r
+    r4 = r2 * r2
+    p = (((_EXP[0] + _EXP[1] * r) + (_EXP[2] + _EXP[3] * r) * r2)
+         + ((_EXP[4] + _EXP[5] * r) + (_EXP[6] + _EXP[7] * r) * r2) * r4) + (
+        ((_EXP[8] + _EXP[9] * r) + (_EXP[10] + _EXP[11] * r) * r2)
+        + ((_EXP[12] + _EXP[13] * r) + _EXP[14] * r2) * r4) * (r4 * r4)
     e = p * _float_of((_bits_of(n + _ROUND_MAGIC) - _ROUND_MAGIC_BITS + 1023) << 52)  # p * 2^n
     return 0.0 if y < -708.0 else e
 

@@ -7,6 +7,7 @@ innovation counters, the generation and evaluation counters and the champion:
 """
 from __future__ import annotations
 
+import logging
 import signal
 import sys
 import time
@@ -30,6 +31,8 @@ from wann.reporters import Checkpointer, Generation, Reporter, folder_reporters
 from wann.search import Search
 from wann.seeds import SEED_RANGE
 from wann.tasks import Task, check_fits, make_task
+
+log = logging.getLogger(__name__)
 
 TIME_KEYS = ("seconds", "elapsed")  # the only log fields that differ between identical runs
 
@@ -107,6 +110,11 @@ class Run:
             raise UserError(f"{run_dir / ckpt.FILE} is corrupt: {exc}") from None
         if ck.get("config") is not None:
             _refuse_edits(ck["config"], cfg, run_dir)
+        if rundir.numerics_of(run_dir) != rundir.NUMERICS:
+            log.warning("%s was made with the numerics of wann < 0.2.0 (Horner's polynomials, libm's sin/cos in the "
+                        "swing-up); this version computes them differently in the last bits, so the generations "
+                        "from here on are not the ones the old version would have computed (the search itself is "
+                        "unchanged)", run_dir)
         rundir.write_log(run_dir, rundir.read_log(run_dir)[: run.generation])
         if run.champion is None:
             (run_dir / rundir.CHAMPION).unlink(missing_ok=True)

@@ -18,8 +18,10 @@ Life cycle: made whole or not at all, one writer at a time, no leftovers.
 """
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
+import platform
 import shutil
 import tempfile
 import tomllib
@@ -28,6 +30,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import numpy as np
 from filelock import FileLock, Timeout
 
 from wann import champion as champ
@@ -93,6 +96,25 @@ def read_config(folder: str | Path) -> dict:
         raise UserError(f"{Path(folder)} is not a run folder (no {CONFIG}); start one with `wann evolve CONFIG`") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise UserError(f"{path} is not valid TOML: {exc}") from None
+
+
+# The generation of the numerics: seeded results (scores, logs, champions) are bit-identical only within one.
+# 1: before version 0.2.0 (polynomials in Horner's order, libm's sin/cos in the swing-up environment);
+# 2: from 0.2.0 (Estrin's order, ``envs.trig`` in the environment). A folder's meta.json records it.
+NUMERICS = 2
+
+
+def new_meta(command: list[str], config_file: str, overrides: list[str]) -> dict:
+    """``meta.json`` of a new run folder: the command, config file and overrides, when, and the versions
+    (Python, numpy, the numerics generation ``NUMERICS``)."""
+    return {"command": command, "config_file": config_file, "overrides": overrides,
+            "created": dt.datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
+            "numpy": np.__version__, "numerics": NUMERICS}
+
+
+def numerics_of(folder: str | Path) -> int:
+    """The numerics generation a run folder was made with (1 when its meta.json predates the field)."""
+    return int(read_meta(folder).get("numerics", 1))
 
 
 def read_meta(folder: str | Path) -> dict:

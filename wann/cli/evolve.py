@@ -3,11 +3,8 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import platform
 import sys
 from pathlib import Path
-
-import numpy as np
 
 from wann.batch import Batch, is_batch, parse_seeds
 from wann.cli.common import SET_HELP, backend_flags, backend_overrides, data_dir_override
@@ -15,7 +12,7 @@ from wann.config import load_config
 from wann.errors import UserError
 from wann.evaluators import make_evaluator
 from wann.reporters import ProgressLine
-from wann.rundir import CHAMPION
+from wann.rundir import CHAMPION, new_meta
 from wann.tasks.protocol import CheckedOptions
 from wann.run import Interrupted, Run
 
@@ -53,9 +50,7 @@ def cmd_evolve(args: argparse.Namespace) -> int:
     stamp = dt.datetime.now().strftime("%Y%m%d-%H%M%S")
     run_dir = Path(args.out) if args.out else Path(cfg.run.out_dir) / f"{cfg.run.name}-{stamp}"
     args.out_dir_used = run_dir
-    meta = {"command": ["wann", *args.argv], "config_file": str(args.config), "overrides": overrides,
-            "created": dt.datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
-            "numpy": np.__version__}
+    meta = new_meta(["wann", *args.argv], str(args.config), overrides)
     if seeds is not None:
         batch = Batch.create(cfg, run_dir, seeds, meta)
         print(f"batch folder: {run_dir}  (task {cfg.task.name}, seeds {args.seeds}, pop {cfg.search.pop_size}, "

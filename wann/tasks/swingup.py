@@ -1,13 +1,13 @@
 """CartPole swing-up task: whole episodes for all (weight, rollout) pairs in one numba call."""
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
+from numba import njit, uint64
 
 from envs import swingup as env
+from envs import trig
 from wann.activations import ALL
 from wann.network import Net, forward_lanes
 
@@ -23,59 +23,85 @@ class SwingUpOptions:
             raise ValueError("rollouts and max_steps must be >= 1")
 
 
+# rows of a rollout's lane state (one flat array, a row of ``n`` lanes each, so the step loop reads and writes
+# one array at known row offsets: with an array per row LLVM needed too many runtime alias checks to vectorise)
+X, X_DOT, THETA, THETA_DOT, SIN, COS, REWARD, RETURN = range(8)
+N_ROWS = 8
+
+
 @njit(cache=True, error_model="numpy")
 def rollout_returns(first, indptr, src, cw, act, weights, init_states, max_steps):
     """Total reward and steps taken, each [n_weights, n_rollouts]: one episode per (weight, initial state).
 
-    All episodes advance together as lanes (network rows vectorise over lanes);
-    a finished episode's lane is filled by the last running one, so finished
-    episodes cost nothing. Each lane carries sin and cos of its angle (``env.step_sc``).
+    All episodes advance together as lanes: network rows and the environment's step vectorise over lanes
+    (the step's sin and cos are ``envs.trig``'s branch-free forms; a lane beyond their bound is redone with
+    the libm fallback, as the scalar ``env.step`` does, so every lane equals the gymnasium env's loop bit for
+    bit). A finished episode's lane is filled by the last running one, so finished episodes cost nothing.
     """
     n_w, n_r = weights.size, init_states.shape[0]
     n = n_w * n_r
-    out_node = act.size - 1
+    un = uint64(n)
+    out = uint64(act.size - 1) * un
     vals = np.empty((act.size, n))
-    x, x_dot, theta, theta_dot = np.empty(n), np.empty(n), np.empty(n), np.empty(n)
-    sn, cs = np.empty(n), np.empty(n)
-    total, w, lane = np.zeros(n), np.empty(n), np.arange(n)
+    v = vals.reshape(vals.size)
+    st = np.empty(N_ROWS * n)
+    x_, xd_, th_, thd_ = uint64(X) * un, uint64(X_DOT) * un, uint64(THETA) * un, uint64(THETA_DOT) * un
+    sn_, cs_, rw_, ret_ = uint64(SIN) * un, uint64(COS) * un, uint64(REWARD) * un, uint64(RETURN) * un
+    w, lane = np.empty(n), np.arange(n)
     done = np.zeros(n, dtype=np.bool_)
     for j in range(n):
         w[j] = weights[j // n_r]
-        x[j], x_dot[j], theta[j], theta_dot[j] = init_states[j % n_r]
-        sn[j], cs[j] = math.sin(theta[j]), math.cos(theta[j])
+        st[x_ + j], st[xd_ + j], st[th_ + j], st[thd_ + j] = init_states[j % n_r]
+        st[sn_ + j], st[cs_ + j], st[ret_ + j] = trig.sin(st[th_ + j]), trig.cos(st[th_ + j]), 0.0
     returns = np.zeros((n_w, n_r))
     steps = np.zeros((n_w, n_r), dtype=np.int64)
     active, t = n, 0
     while active > 0 and t < max_steps:
-        for j in range(active):
-            vals[0, j] = 1.0
-            vals[1, j] = x[j]
-            vals[2, j] = x_dot[j]
-            vals[3, j] = cs[j]
-            vals[4, j] = sn[j]
-            vals[5, j] = theta_dot[j]
+        na = uint64(active)
+        for j in range(na):
+            v[j] = 1.0
+            v[un + j] = st[x_ + j]
+            v[2 * un + j] = st[xd_ + j]
+            v[3 * un + j] = st[cs_ + j]
+            v[4 * un + j] = st[sn_ + j]
+            v[5 * un + j] = st[thd_ + j]
         forward_lanes(vals, first, indptr, src, cw, act, w, active)
-        for j in range(active):
-            action = vals[out_node, j]
-            x[j], x_dot[j], theta[j], theta_dot[j], sn[j], cs[j], reward, done[j] = env.step_sc(
-                x[j], x_dot[j], theta[j], theta_dot[j], sn[j], cs[j], action)
-            total[j] += reward
-            if not np.isfinite(action):  # the evaluation rule: a non-finite output ends the episode at -inf
-                total[j], done[j] = -np.inf, True
+        wide = 0
+        for j in range(na):
+            x, x_dot, theta, theta_dot = env.euler(st[x_ + j], st[xd_ + j], st[th_ + j], st[thd_ + j], st[sn_ + j],
+                                                   st[cs_ + j], v[out + j])
+            angle = env.reward_angle(x)
+            c = trig.cos_bounded(theta)
+            st[x_ + j], st[xd_ + j], st[th_ + j], st[thd_ + j] = x, x_dot, theta, theta_dot
+            st[sn_ + j], st[cs_ + j] = trig.sin_bounded(theta), c
+            st[rw_ + j] = env.reward_of(c, trig.cos_bounded(angle))
+            wide += 0 if (abs(theta) < trig.Y_EXACT and abs(angle) < trig.Y_EXACT) else 1
+        if wide:  # beyond the bounded forms' range (or NaN): redo as the scalar step does
+            for j in range(na):
+                theta, angle = st[th_ + j], env.reward_angle(st[x_ + j])
+                if not (abs(theta) < trig.Y_EXACT and abs(angle) < trig.Y_EXACT):
+                    st[sn_ + j], st[cs_ + j] = trig.sin(theta), trig.cos(theta)
+                    st[rw_ + j] = env.reward_of(st[cs_ + j], trig.cos(angle))
         t += 1
+        for j in range(na):
+            st[ret_ + j] += st[rw_ + j]
+            x = st[x_ + j]
+            done[j] = x < -env.X_THRESHOLD or x > env.X_THRESHOLD
+            if not np.isfinite(v[out + j]):  # the evaluation rule: a non-finite output ends the episode at -inf
+                st[ret_ + j], done[j] = -np.inf, True
         j = 0
         while j < active:
             if done[j]:
-                returns[lane[j] // n_r, lane[j] % n_r] = total[j]
+                returns[lane[j] // n_r, lane[j] % n_r] = st[ret_ + j]
                 steps[lane[j] // n_r, lane[j] % n_r] = t
                 active -= 1
-                x[j], x_dot[j], theta[j], theta_dot[j] = x[active], x_dot[active], theta[active], theta_dot[active]
-                sn[j], cs[j] = sn[active], cs[active]
-                total[j], w[j], lane[j], done[j] = total[active], w[active], lane[active], done[active]
+                for r in range(N_ROWS):
+                    st[uint64(r) * un + j] = st[uint64(r) * un + active]
+                w[j], lane[j], done[j] = w[active], lane[active], done[active]
             else:
                 j += 1
     for j in range(active):
-        returns[lane[j] // n_r, lane[j] % n_r] = total[j]
+        returns[lane[j] // n_r, lane[j] % n_r] = st[ret_ + j]
         steps[lane[j] // n_r, lane[j] % n_r] = t
     return returns, steps
 

@@ -1,0 +1,140 @@
+"""The fast math before version 0.2.0 (Horner's order), kept as the baseline of the kernel benches.
+
+A verbatim copy of wann/fastmath.py at commit 1c66e9f; ``bench/swingup_baseline.py`` and
+``bench/mnist_baseline.py`` use it, so "before" is the kernels with the polynomials they had.
+The original's docstring:
+
+Branch-free sin(pi x), cos(pi x), exp (x <= 0) and tanh that LLVM can vectorise.
+
+numba's math.sin/exp/tanh are scalar libm calls (no SIMD vector library is
+available to llvmlite here), so loops over lanes that call them never
+vectorise. These versions use exact range reduction and polynomials only, so a
+loop over contiguous lanes compiles to SIMD code. The reduction for sin(pi x) and
+cos(pi x) is exact for |x| < 2^20 (``PI_X_EXACT``); ``sin_pi``/``cos_pi`` fall back to
+libm beyond it, and lane loops use the ``_bounded`` forms and redo the rare lanes
+beyond it. Accuracy: a few ulp of the
+true value (tests hold them to numpy's functions within 1e-15 relative to the
+argument scale). sin(pi x) and cos(pi x) are evaluated as the reference does,
+sin(fl(pi * x)), with a three-part Cody-Waite reduction by pi/2, so they agree
+with numpy even at the zeros (sin(pi) = 1.2e-16, as numpy has it).
+"""
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from numba import njit, types
+from numba.extending import intrinsic
+
+# Taylor coefficients of sin(r)/r and cos(r) in powers of r^2, |r| <= pi/4
+_SIN = np.array([(-1) ** k / math.factorial(2 * k + 1) for k in range(9)])
+_COS = np.array([(-1) ** k / math.factorial(2 * k) for k in range(10)])
+# pi/2 in three parts (32 + 32 bits + rest): n * _PIO2_1 and n * _PIO2_2 are exact for |n| < 2^21
+_PIO2_1 = 1.5707963267341256
+_PIO2_2 = 6.077100506303966e-11
+_PIO2_3 = 2.0222662487959506e-21
+_TWO_OVER_PI = 0.6366197723675814
+PI_X_EXACT = 2.0**20  # |x| below which the reduction of fl(pi x) is exact (n = round(2x) stays below 2^21)
+# exp(r) Taylor coefficients, |r| <= ln2/2
+_EXP = np.array([1.0 / math.factorial(k) for k in range(15)])
+_ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2^52: the low bits of (n + this) hold the integer n
+_ROUND_MAGIC_BITS = 0x4338000000000000
+_LOG2E = 1.4426950408889634
+_LN2_HI = 6.93147180369123816490e-01
+_LN2_LO = 1.90821492927058770002e-10
+
+
+@njit(cache=True, inline="always")
+def _reduce(y):
+    """y = n pi/2 + r, |r| <= pi/4 (Cody-Waite); returns (r, n mod 4)."""
+    n = np.floor(y * _TWO_OVER_PI + 0.5)
+    r = ((y - n * _PIO2_1) - n * _PIO2_2) - n * _PIO2_3
+    return r, n - 4.0 * np.floor(n * 0.25)
+
+
+@njit(cache=True, inline="always")
+def _sin_poly(r):
+    z = r * r
+    p = _SIN[8]
+    for k in range(7, -1, -1):
+        p = p * z + _SIN[k]
+    return r * p
+
+
+@njit(cache=True, inline="always")
+def _cos_poly(r):
+    z = r * r
+    p = _COS[9]
+    for k in range(8, -1, -1):
+        p = p * z + _COS[k]
+    return p
+
+
+@njit(cache=True, inline="always")
+def sin_pi_bounded(x):
+    """sin(pi x) as sin(fl(pi * x)), like numpy's ``np.sin(np.pi * x)``, for ``|x| < PI_X_EXACT`` only.
+
+    Branch-free (vectorises); beyond the bound the reduction is not exact and the result is wrong
+    (even outside [-1, 1]): loops over lanes check the bound and redo such lanes with ``sin_pi``.
+    """
+    r, q = _reduce(math.pi * x)
+    v = _sin_poly(r) if (q == 0.0 or q == 2.0) else _cos_poly(r)
+    return -v if q >= 2.0 else v
+
+
+@njit(cache=True, inline="always")
+def cos_pi_bounded(x):
+    """cos(pi x) as cos(fl(pi * x)), like numpy's ``np.cos(np.pi * x)``, for ``|x| < PI_X_EXACT`` only."""
+    r, q = _reduce(math.pi * x)
+    v = _cos_poly(r) if (q == 0.0 or q == 2.0) else _sin_poly(r)
+    return -v if (q == 1.0 or q == 2.0) else v
+
+
+@njit(cache=True, inline="always")
+def sin_pi(x):
+    """sin(fl(pi * x)) for every x: the branch-free form inside the bound, libm beyond it (or NaN/inf)."""
+    return sin_pi_bounded(x) if abs(x) < PI_X_EXACT else math.sin(math.pi * x)
+
+
+@njit(cache=True, inline="always")
+def cos_pi(x):
+    """cos(fl(pi * x)) for every x: the branch-free form inside the bound, libm beyond it (or NaN/inf)."""
+    return cos_pi_bounded(x) if abs(x) < PI_X_EXACT else math.cos(math.pi * x)
+
+
+@intrinsic
+def _bits_of(typingctx, x):
+    """The IEEE bits of a float64 as an int64 (an LLVM bitcast: vectorises, unlike a table gather)."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.int64))
+    return types.int64(types.float64), codegen
+
+
+@intrinsic
+def _float_of(typingctx, x):
+    """The float64 whose IEEE bits are the int64 ``x``."""
+    def codegen(context, builder, signature, args):
+        return builder.bitcast(args[0], context.get_value_type(types.float64))
+    return types.float64(types.int64), codegen
+
+
+@njit(cache=True, inline="always")
+def exp_neg(y):
+    """exp(y) for y <= 0 (y > 0 is clamped to 0); 0 below -708 (no subnormals; error < 2.3e-308)."""
+    y = min(max(y, -745.0), 0.0)
+    v = max(y, -708.0)
+    n = np.floor(v * _LOG2E + 0.5)
+    r = (v - n * _LN2_HI) - n * _LN2_LO
+    p = _EXP[14]
+    for k in range(13, -1, -1):
+        p = p * r + _EXP[k]
+    e = p * _float_of((_bits_of(n + _ROUND_MAGIC) - _ROUND_MAGIC_BITS + 1023) << 52)  # p * 2^n
+    return 0.0 if y < -708.0 else e
+
+
+@njit(cache=True, inline="always")
+def tanh(x):
+    """tanh(x) = sign(x) (1 - e) / (1 + e), e = exp(-2|x|)."""
+    e = exp_neg(-2.0 * abs(x))
+    t = (1.0 - e) / (1.0 + e)
+    return t if x >= 0.0 else -t
