@@ -164,7 +164,7 @@ def main() -> None:
     print_table(["network", "rollout", "env + bookkeeping", "edge sums", "activations", "flops/lane-step",
                  "arithmetic limit ns"], split_rows)
     print(f"arithmetic limit: flops per lane-step at {FLOPS_PER_CYCLE} double flops per cycle (2 AVX2 FMA ports) "
-          "and the clock above; an edge = 2 flops, an activation ~30, the environment ~60 + 3 libm calls ~75")
+          "and the clock above; an edge = 2 flops, an activation ~30, the environment ~60 + 3 sin/cos polynomials ~75")
     print(result_line(**result))
 
 
