@@ -9,7 +9,7 @@ import pytest
 from tests.conftest import REPO
 from wann import checkpoint as ckpt
 from wann.cli import main
-from wann.rundir import read_log
+from wann.rundir import NUMERICS, read_log
 
 QUICK = str(REPO / "configs" / "quick.toml")
 
@@ -39,7 +39,9 @@ def test_set_override_is_recorded(tmp_path, capsys):
     assert main(["evolve", QUICK, "--out", str(out), "--set", "run.generations=2", "--set", "search.pop_size=8",
                  "--quiet"]) == 0
     assert "pop_size = 8" in (out / "config.toml").read_text()
-    assert "search.pop_size=8" in json.loads((out / "meta.json").read_text())["overrides"]
+    meta = json.loads((out / "meta.json").read_text())
+    assert "search.pop_size=8" in meta["overrides"]
+    assert meta["numerics"] == NUMERICS == 2  # the folder says which numerics its scores come from
     assert len(read_log(out)) == 2
     # resume past the end asks for --generations; with it, continues
     assert main(["resume", str(out), "--quiet"]) == 0
