@@ -22,7 +22,7 @@ from numba import njit
 
 # Taylor coefficients of sin(r)/r and cos(r) in powers of r^2, |r| <= pi/4
 _SIN = np.array([(-1) ** k / math.factorial(2 * k + 1) for k in range(9)])
-_COS = np.array([(-1) ** k / math.factorial(2 * k) for k in range(10)])
+_COS = np.array([(-1) ** k / math.factorial(2 * k) for k in range(9)])  # the r^18 term: below 3e-18 relative
 # pi/2 in three parts (32 + 32 bits + rest): n * _PIO2_1 and n * _PIO2_2 are exact for |n| < 2^21
 _PIO2_1 = 1.5707963267341256
 _PIO2_2 = 6.077100506303966e-11
@@ -56,7 +56,7 @@ def _cos_poly(r):
     z2 = z * z
     z4 = z2 * z2
     return ((_COS[0] + _COS[1] * z) + (_COS[2] + _COS[3] * z) * z2) + (
-        ((_COS[4] + _COS[5] * z) + (_COS[6] + _COS[7] * z) * z2) + (_COS[8] + _COS[9] * z) * z4) * z4
+        ((_COS[4] + _COS[5] * z) + (_COS[6] + _COS[7] * z) * z2) + _COS[8] * z4) * z4
 
 
 @njit(cache=True, inline="always")

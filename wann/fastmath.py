@@ -25,8 +25,8 @@ from numba.extending import intrinsic
 from envs.trig import cos_bounded, sin_bounded
 
 PI_X_EXACT = 2.0**20  # |x| below which the reduction of fl(pi x) is exact (n = round(2x) stays below 2^21)
-# exp(r) Taylor coefficients, |r| <= ln2/2
-_EXP = np.array([1.0 / math.factorial(k) for k in range(15)])
+# exp(r) Taylor coefficients, |r| <= ln2/2, to r^13 (the r^14 term is below 6e-18 relative: 0.05 ulp)
+_EXP = np.array([1.0 / math.factorial(k) for k in range(14)])
 _ROUND_MAGIC = 6755399441055744.0  # 1.5 * 2^52: the low bits of (n + this) hold the integer n
 _ROUND_MAGIC_BITS = 0x4338000000000000
 _LOG2E = 1.4426950408889634
@@ -87,7 +87,7 @@ def exp_neg(y):
     p = (((_EXP[0] + _EXP[1] * r) + (_EXP[2] + _EXP[3] * r) * r2)
          + ((_EXP[4] + _EXP[5] * r) + (_EXP[6] + _EXP[7] * r) * r2) * r4) + (
         ((_EXP[8] + _EXP[9] * r) + (_EXP[10] + _EXP[11] * r) * r2)
-        + ((_EXP[12] + _EXP[13] * r) + _EXP[14] * r2) * r4) * (r4 * r4)
+        + (_EXP[12] + _EXP[13] * r) * r4) * (r4 * r4)
     e = p * _float_of((_bits_of(n + _ROUND_MAGIC) - _ROUND_MAGIC_BITS + 1023) << 52)  # p * 2^n
     return 0.0 if y < -708.0 else e
 
