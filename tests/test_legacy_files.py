@@ -86,6 +86,17 @@ def test_an_old_run_folder_resumes_the_same_search_with_a_warning(tmp_path, capl
     assert [g.to_dict() for g in p1] == [g.to_dict() for g in p2]
 
 
+def test_a_folder_of_this_version_resumes_without_the_numerics_warning(tmp_path, caplog):
+    raw = tomllib.loads((FIXTURES / "legacy_run" / "config.toml").read_text())
+    raw["run"]["generations"] = 2
+    run = Run.create(config_from_dict(raw, []), tmp_path / "new", {"seed": 3})  # as a batch makes its seeds
+    run.run(SerialEvaluator(run.task, run.cfg.search.weights))
+    assert json.loads((tmp_path / "new" / "meta.json").read_text()) == {"seed": 3, "numerics": 2}
+    with caplog.at_level("WARNING", logger="wann.run"):
+        Run.resume(tmp_path / "new")
+    assert not [r for r in caplog.records if "numerics" in r.getMessage()]
+
+
 def test_the_enabled_phenotype_reproduces_the_old_search_from_scratch(tmp_path):
     raw = tomllib.loads((FIXTURES / "legacy_run" / "config.toml").read_text())
     raw["run"]["generations"] = 40

@@ -69,6 +69,7 @@ class Run:
         search_rng, eval_rng = (np.random.default_rng(s) for s in np.random.SeedSequence(cfg.run.seed).spawn(2))
         search = Search(cfg.search, task.n_inputs, task.n_outputs, task.activations, search_rng)
         run = cls(cfg, run_dir, task, search, eval_rng)
+        meta = meta | {"numerics": rundir.NUMERICS}  # which numerics the folder's scores come from
         rundir.create(run_dir, {rundir.CONFIG: cfg.to_toml(), rundir.META: dumps(meta, indent=1) + "\n",
                                 rundir.LOG: "", ckpt.FILE: ckpt.encode(run.state(), search.population)})
         return run

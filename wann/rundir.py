@@ -105,11 +105,11 @@ NUMERICS = 2
 
 
 def new_meta(command: list[str], config_file: str, overrides: list[str]) -> dict:
-    """``meta.json`` of a new run folder: the command, config file and overrides, when, and the versions
-    (Python, numpy, the numerics generation ``NUMERICS``)."""
+    """``meta.json`` of a new run or batch folder: the command, config file and overrides, when, and the
+    versions (Python, numpy); ``Run.create`` adds the numerics generation ``NUMERICS`` to every run folder's."""
     return {"command": command, "config_file": config_file, "overrides": overrides,
             "created": dt.datetime.now().isoformat(timespec="seconds"), "python": platform.python_version(),
-            "numpy": np.__version__, "numerics": NUMERICS}
+            "numpy": np.__version__}
 
 
 def numerics_of(folder: str | Path) -> int:
