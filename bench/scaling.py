@@ -4,17 +4,17 @@
    evaluation timed apart from the rest of each generation: per generation, ``E`` = evaluation seconds (the
    work Ray spreads over workers) and ``D`` = everything else (breeding, compiling, ranking, the champion
    check, the log and checkpoint files: the driver's serial part as built).
-2. Ray's cost per batch, ``o``: a population of 192 one-edge networks (almost no evaluation) scored on Ray,
-   (a) two local workers, (b) a two-node cluster on loopback (``ray.cluster_utils.Cluster``: a head and a
-   second node, one CPU each; actors land on both nodes), divided by the number of batches the evaluator cuts
-   a generation into.
-3. The model: a generation on n workers takes ``D + E / min(n, k) + o * k``, k = k(n) the evaluator's batch
-   count (``BATCHES_PER_WORKER`` per worker, at least ``MIN_BATCH`` nets each: 2 batches at n = 2, 48 from
+2. Ray's cost per call ``a`` and per batch ``o``: a population of 192 one-edge networks (almost no
+   evaluation) scored on Ray cut into 2, 8 and 24 batches, the time beyond the serial evaluation divided over
+   the workers fitted as a + o k; (a) two local workers, (b) a two-node cluster on loopback
+   (``ray.cluster_utils.Cluster``: a head and a second node, one CPU each; actors land on both nodes).
+3. The model: a generation on n workers takes ``D + E / min(n, k) + a + o * k``, k = k(n) the evaluator's
+   batch count (``BATCHES_PER_WORKER`` per worker, at least ``MIN_BATCH`` nets each: 2 batches at n = 2, 48 from
    n = 48 on, so no more than 48 workers are ever busy with a population of 192).
    Assumptions: the driver's work does not overlap evaluation (true as built, but for the breeding, which
    overlaps the champion check); evaluation divides evenly over the workers (batches are strided over the
    population; the largest batch bounds it from below, which the model ignores); the driver pays o per batch
-   one after another; o on loopback (a real network adds its latency per batch); every core as fast as this
+   one after another; a and o on loopback (a real network adds its latency); every core as fast as this
    one. The model's n = 2 is checked against a measured Ray run of the same search (``--check-ray``).
 
     python bench/scaling.py [--generations N] [--check-ray]
@@ -29,6 +29,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import ray
@@ -39,6 +40,7 @@ from common import grown_genome, print_table, result_line  # noqa: E402
 from wann.config import load_config  # noqa: E402
 from wann.evaluation import SerialEvaluator  # noqa: E402
 from wann.network import compile_genome  # noqa: E402
+from wann import ray_evaluation  # noqa: E402
 from wann.ray_evaluation import RayEvaluator, _batches  # noqa: E402
 from wann.run import Run  # noqa: E402
 
@@ -90,16 +92,24 @@ def run_parts(generations: int, evaluator_factory) -> tuple[np.ndarray, np.ndarr
     return np.array(e), np.array(d)
 
 
-def batch_overhead(evaluator: RayEvaluator, workers: int, repeats: int = 9) -> float:
-    """Seconds per batch of a generation of 192 one-edge networks on ``evaluator``, beyond their evaluation."""
+def call_costs(evaluator: RayEvaluator, workers: int, repeats: int = 9) -> tuple[float, float]:
+    """(a, o): Ray's seconds per call and per batch, beyond the evaluation spread evenly over ``workers``,
+    fitted (least squares, t = a + o k) over calls on 192 one-edge networks cut into 1, 4 and 12 batches per
+    worker (the evaluator cuts one per worker; ``BATCHES_PER_WORKER`` is patched for the fit)."""
     nets = [compile_genome(grown_genome(5, 1, 0, 1, s)) for s in range(192)]
     seeds = [1] * len(nets)
     serial = SerialEvaluator(evaluator.task, evaluator.weights)
     serial.evaluate(nets, seeds)
-    evaluator.evaluate(nets, seeds)
     t_serial = statistics.median(_timed(lambda: serial.evaluate(nets, seeds)) for _ in range(repeats))
-    t_ray = statistics.median(_timed(lambda: evaluator.evaluate(nets, seeds)) for _ in range(repeats))
-    return max(0.0, t_ray - t_serial / workers) / len(_batches(len(nets), workers))
+    ks, beyond = [], []
+    for per_worker in (1, 4, 12):
+        with mock.patch.object(ray_evaluation, "BATCHES_PER_WORKER", per_worker):
+            evaluator.evaluate(nets, seeds)
+            t_ray = statistics.median(_timed(lambda: evaluator.evaluate(nets, seeds)) for _ in range(repeats))
+            ks.append(len(_batches(len(nets), workers)))
+        beyond.append(t_ray - t_serial / workers)
+    o, a = np.polyfit(ks, beyond, 1)
+    return max(0.0, float(a)), max(0.0, float(o))
 
 
 def _timed(fn) -> float:
@@ -122,7 +132,7 @@ def main() -> None:
     task, weights = SwingUpTask(SwingUpOptions(rollouts=3)), [-2.0, -1.0, -0.5, 0.5, 1.0, 2.0]
     ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR)
     ev = RayEvaluator(task, weights, workers=2)
-    o_local = batch_overhead(ev, 2)
+    a_local, o_local = call_costs(ev, 2)
     ev.close()
     ray.shutdown()
 
@@ -132,28 +142,29 @@ def main() -> None:
     ray.init(address=cluster.address, logging_level=logging.ERROR)
     nodes = len([n for n in ray.nodes() if n["Alive"]])
     ev = RayEvaluator(task, weights, workers=2)
-    o_nodes = batch_overhead(ev, 2)
+    a_nodes, o_nodes = call_costs(ev, 2)
     ev.close()
     ray.shutdown()
     cluster.shutdown()
-    print(f"Ray per batch: {1e3 * o_local:.3f} ms on 2 local workers, {1e3 * o_nodes:.3f} ms on {nodes} nodes "
-          f"(loopback)")
+    print(f"Ray per call + per batch: {1e3 * a_local:.2f} ms + {1e3 * o_local:.3f} ms on 2 local workers, "
+          f"{1e3 * a_nodes:.2f} ms + {1e3 * o_nodes:.3f} ms on {nodes} nodes (loopback)")
 
     pop = 192
     rows = []
     for n in CORES:
         k = len(_batches(pop, n))
-        o = 0.0 if n == 1 else o_nodes
-        total = d.sum() + e.sum() / min(n, k) + o * k * args.generations  # k batches keep at most k workers busy
+        ray_s = 0.0 if n == 1 else (a_nodes + o_nodes * k) * args.generations
+        total = d.sum() + e.sum() / min(n, k) + ray_s  # k batches keep at most k workers busy
         rows.append([n, k if n > 1 else "-", total, total / 60, (e.sum() + d.sum()) / total])
     print_table(["cores", "batches/gen", "projected s", "min", "speed-up over serial"], rows)
-    result = {"eval_s": e.sum(), "driver_s": d.sum(), "batch_ms_local": 1e3 * o_local,
-              "batch_ms_nodes": 1e3 * o_nodes, "projected_s_32": rows[3][2], "projected_s_96": rows[4][2]}
+    result = {"eval_s": e.sum(), "driver_s": d.sum(), "call_ms_local": 1e3 * a_local, "batch_ms_local": 1e3 * o_local,
+              "call_ms_nodes": 1e3 * a_nodes, "batch_ms_nodes": 1e3 * o_nodes, "projected_s_32": rows[3][2],
+              "projected_s_96": rows[4][2]}
     if args.check_ray:
         ray.init(address="local", num_cpus=2, include_dashboard=False, logging_level=logging.ERROR)
         e2, d2 = run_parts(args.generations, lambda run: RayEvaluator(run.task, run.weights, workers=2))
         ray.shutdown()
-        model = d.sum() + e.sum() / 2 + o_local * len(_batches(pop, 2)) * args.generations
+        model = d.sum() + e.sum() / 2 + (a_local + o_local * len(_batches(pop, 2))) * args.generations
         print(f"check, 2 local Ray workers: measured {e2.sum() + d2.sum():.1f} s, the model says {model:.1f} s")
         result["measured_ray2_s"], result["model_ray2_s"] = e2.sum() + d2.sum(), model
     print(result_line(**result))
