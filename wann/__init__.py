@@ -6,6 +6,14 @@ The public API (``wann.api``), imported when first used so that ``import wann`` 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
+import envs
+from envs.kernel_cache import purge_if_changed
+
+# numba knows a cached kernel by its own file only; wann's kernels inline wann.fastmath and envs.trig
+purge_if_changed(Path(__file__).parent, Path(envs.__file__).parent)
+
 __all__ = ["LoadedChampion", "load_config", "evolve", "resume", "load_champion", "evaluate", "tune", "plot"]
 
 
