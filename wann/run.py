@@ -112,10 +112,10 @@ class Run:
         if ck.get("config") is not None:
             _refuse_edits(ck["config"], cfg, run_dir)
         if rundir.numerics_of(run_dir) != rundir.NUMERICS:
-            log.warning("warning: %s was made with the numerics of wann < 0.2.0 (Horner's polynomials, libm's sin/cos in the "
-                        "swing-up); this version computes them differently in the last bits, so the generations "
-                        "from here on are not the ones the old version would have computed (the search itself is "
-                        "unchanged)", run_dir)
+            log.warning("warning: %s was made with the numerics of wann < 0.2.0 (Horner's polynomials, libm's "
+                        "sin/cos in the swing-up); this version computes them differently in the last bits, so the "
+                        "generations from here on are not the ones the old version would have computed (the "
+                        "search's rules are the same)", run_dir)
         rundir.write_log(run_dir, rundir.read_log(run_dir)[: run.generation])
         if run.champion is None:
             (run_dir / rundir.CHAMPION).unlink(missing_ok=True)
