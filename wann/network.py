@@ -151,9 +151,9 @@ def forward_lanes(vals, first, indptr, src, cw, act, w, n):
     edge sums and activations vectorise over lanes; results equal
     ``forward_values`` lane by lane, bit for bit: each lane sums its edges in
     the same order from 0.0 (``((0.0 + c0 x0) + c1 x1) + ...``), up to four edges
-    per pass over the row. Rows are addressed in one flat view at uint64 offsets
-    (numba wraps negative int64 indices, which keeps LLVM from vectorising, and a
-    row view per edge costs a reference count).
+    per pass over the row (past the fours, one edge per pass). Rows are addressed
+    in one flat view at uint64 offsets (numba wraps negative int64 indices, which
+    keeps LLVM from vectorising, and a row view per edge costs a reference count).
     """
     v = vals.reshape(vals.size)
     stride, n = uint64(vals.shape[1]), uint64(n)
@@ -192,20 +192,11 @@ def forward_lanes(vals, first, indptr, src, cw, act, w, n):
             for j in range(n):
                 v[r + j] = (((v[r + j] + c0 * v[a0 + j]) + c1 * v[a1 + j]) + c2 * v[a2 + j]) + c3 * v[a3 + j]
             k += 4
-        if k1 - k == 3:
-            c0, c1, c2 = cw[k], cw[k + 1], cw[k + 2]
-            a0, a1, a2 = uint64(src[k]) * stride, uint64(src[k + 1]) * stride, uint64(src[k + 2]) * stride
-            for j in range(n):
-                v[r + j] = ((v[r + j] + c0 * v[a0 + j]) + c1 * v[a1 + j]) + c2 * v[a2 + j]
-        elif k1 - k == 2:
-            c0, c1 = cw[k], cw[k + 1]
-            a0, a1 = uint64(src[k]) * stride, uint64(src[k + 1]) * stride
-            for j in range(n):
-                v[r + j] = (v[r + j] + c0 * v[a0 + j]) + c1 * v[a1 + j]
-        elif k1 - k == 1:
+        while k < k1:
             c0, a0 = cw[k], uint64(src[k]) * stride
             for j in range(n):
                 v[r + j] = v[r + j] + c0 * v[a0 + j]
+            k += 1
         activate_row(act[i], v, r, w, n)
 
 
